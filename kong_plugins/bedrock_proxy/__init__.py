@@ -1,0 +1,1 @@
+"""The bedrock-proxy Kong plugin."""

@@ -1,0 +1,30 @@
+"""Entry point shared by the three dedicated plugin servers.
+
+`-g` (gevent) is patched in before anything opens a socket, so Redis, STS and HTTP calls
+made by a handler yield to other requests instead of blocking the whole server. Handlers are
+written for python-style PDK returns, so `--no-lua-style` is always passed to kong-pdk.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+
+def serve(name: str, handler_module: str) -> None:
+    argv = sys.argv[1:]
+    if any(a in ("-g", "--gevent") for a in argv) and not _dumping(argv):
+        from gevent import monkey
+
+        monkey.patch_all()
+    if "--no-lua-style" not in argv:
+        sys.argv.append("--no-lua-style")
+
+    module = importlib.import_module(handler_module)
+    from kong_pdk.cli import start_dedicated_server
+
+    start_dedicated_server(name, module.Plugin, module.VERSION, module.PRIORITY, module.SCHEMA)
+
+
+def _dumping(argv: list[str]) -> bool:
+    return any(a in ("-dump", "--dump", "-d") for a in argv)

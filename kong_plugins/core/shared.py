@@ -1,0 +1,34 @@
+"""PDK reads that all three plugins share: the caller's identity, resolved once a request.
+
+The first of our plugins to run resolves the identity and stores it in kong.ctx.shared;
+the others read it back with one call instead of repeating the lookups.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kong_plugins.core.identity import (
+    JWT_SHARED_KEY,
+    SHARED_IDENTITY_KEY,
+    Identity,
+    IdentitySettings,
+    decode_jwt_claims,
+    resolve_identity,
+)
+
+
+def load_identity(kong: Any, settings: IdentitySettings, *, first: bool = False) -> Identity:
+    """The request's identity. `first=True` skips the shared lookup: the highest-priority
+    plugin of ours knows nothing has stored an identity yet."""
+    if not first:
+        identity = Identity.from_shared(kong.ctx.shared.get(SHARED_IDENTITY_KEY))
+        if identity is not None:
+            return identity
+    consumer = kong.client.get_consumer()
+    claims = decode_jwt_claims(kong.ctx.shared.get(JWT_SHARED_KEY)) if settings.jwt_role_claim else None
+    groups = kong.client.get_consumer_groups() if settings.enterprise_consumer_groups else None
+    acl = kong.request.get_header("x-consumer-groups") if settings.trust_acl_header and consumer else None
+    identity = resolve_identity(settings, consumer, jwt_claims=claims, consumer_groups=groups, acl_groups_header=acl)
+    kong.ctx.shared.set(SHARED_IDENTITY_KEY, identity.to_shared())
+    return identity

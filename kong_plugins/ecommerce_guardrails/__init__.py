@@ -1,0 +1,1 @@
+"""The ecommerce-guardrails Kong plugin."""

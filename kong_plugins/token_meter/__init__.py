@@ -1,0 +1,1 @@
+"""The token-meter Kong plugin."""
