@@ -6,6 +6,7 @@ the others read it back with one call instead of repeating the lookups.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from kong_plugins.core.identity import (
@@ -16,6 +17,8 @@ from kong_plugins.core.identity import (
     decode_jwt_claims,
     resolve_identity,
 )
+
+RESOLVED_AT = "resolved_at"
 
 
 def load_identity(kong: Any, settings: IdentitySettings, *, first: bool = False) -> Identity:
@@ -30,5 +33,12 @@ def load_identity(kong: Any, settings: IdentitySettings, *, first: bool = False)
     groups = kong.client.get_consumer_groups() if settings.enterprise_consumer_groups else None
     acl = kong.request.get_header("x-consumer-groups") if settings.trust_acl_header and consumer else None
     identity = resolve_identity(settings, consumer, jwt_claims=claims, consumer_groups=groups, acl_groups_header=acl)
-    kong.ctx.shared.set(SHARED_IDENTITY_KEY, identity.to_shared())
+    # resolved_at lets a log handler estimate the request duration without another PDK call.
+    kong.ctx.shared.set(SHARED_IDENTITY_KEY, {**identity.to_shared(), RESOLVED_AT: round(time.time(), 3)})
     return identity
+
+
+def resolved_at(shared_identity: Any) -> float | None:
+    """When the first plugin resolved the identity (epoch seconds), from the shared value."""
+    value = shared_identity.get(RESOLVED_AT) if isinstance(shared_identity, dict) else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
