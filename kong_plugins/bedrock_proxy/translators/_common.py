@@ -164,3 +164,34 @@ def converse_output_blocks(resp: Any) -> list[dict[str, Any]]:
 def stop_reason(resp: dict[str, Any]) -> str:
     value = resp.get("stopReason")
     return value if isinstance(value, str) else "end_turn"
+
+
+# Converse rejects blank text, and a tool that returned nothing is common.
+EMPTY_TOOL_RESULT = [{"text": "(no output)"}]
+
+
+def tool_result(tool_use_id: str, content: list[dict[str, Any]], *, error: bool = False) -> dict[str, Any]:
+    result: dict[str, Any] = {"toolUseId": tool_use_id, "content": content or EMPTY_TOOL_RESULT}
+    if error:
+        result["status"] = "error"  # only sent for errors: some models reject the status field
+    return {"toolResult": result}
+
+
+def flatten_tool_history(messages: list[dict[str, Any]]) -> None:
+    """Rewrite toolUse/toolResult blocks as text, in place.
+
+    Converse refuses tool blocks in the history when the request has no toolConfig, which is
+    how tool_choice "none" (or a follow-up without tools) is expressed; text keeps the context
+    and guarantees the model cannot call a tool.
+    """
+    for message in messages:
+        content = message["content"]
+        for i, block in enumerate(content):
+            use = block.get("toolUse")
+            if use is not None:
+                content[i] = {"text": f"[tool call {use['toolUseId']}: {use['name']}({dumps(use['input'])})]"}
+                continue
+            result = block.get("toolResult")
+            if result is not None:
+                texts = [b["text"] for b in result["content"] if "text" in b]
+                content[i] = {"text": f"[tool result {result['toolUseId']}]: " + "\n".join(texts)}

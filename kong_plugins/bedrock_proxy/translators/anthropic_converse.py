@@ -14,6 +14,7 @@ from kong_plugins.bedrock_proxy.translators._common import (
     converse_output_blocks,
     dumps,
     fail,
+    flatten_tool_history,
     image_block,
     opt_bool,
     opt_int,
@@ -23,6 +24,7 @@ from kong_plugins.bedrock_proxy.translators._common import (
     require_object,
     require_str,
     stop_reason,
+    tool_result,
     usage_from_converse,
 )
 from kong_plugins.bedrock_proxy.translators.call import ConverseCall
@@ -89,6 +91,8 @@ def to_converse(body: Any) -> ConverseCall:
     tool_config = _tool_config(body.get("tools"), body.get("tool_choice"))
     if tool_config:
         converse["toolConfig"] = tool_config
+    elif any("toolUse" in b or "toolResult" in b for m in messages for b in m["content"]):
+        flatten_tool_history(messages)
 
     stream = opt_bool(body, "stream")
     return ConverseCall(
@@ -170,13 +174,11 @@ def _block(block: dict[str, Any], field: str) -> dict[str, Any] | None:
             }
         }
     if kind == "tool_result":
-        result: dict[str, Any] = {
-            "toolUseId": require_str(block.get("tool_use_id"), f"{field}.tool_use_id"),
-            "content": _result_content(block.get("content"), f"{field}.content"),
-        }
-        if opt_bool(block, "is_error", f"{field}.is_error"):
-            result["status"] = "error"
-        return {"toolResult": result}
+        return tool_result(
+            require_str(block.get("tool_use_id"), f"{field}.tool_use_id"),
+            _result_content(block.get("content"), f"{field}.content"),
+            error=opt_bool(block, "is_error", f"{field}.is_error"),
+        )
     if kind == "thinking":
         reasoning: dict[str, Any] = {"text": require_str(block.get("thinking"), f"{field}.thinking")}
         signature = opt_str(block, "signature", f"{field}.signature")

@@ -14,6 +14,7 @@ from kong_plugins.bedrock_proxy.translators._common import (
     converse_output_blocks,
     dumps,
     fail,
+    flatten_tool_history,
     image_block,
     opt_bool,
     opt_int,
@@ -24,6 +25,7 @@ from kong_plugins.bedrock_proxy.translators._common import (
     require_object,
     require_str,
     stop_reason,
+    tool_result,
     usage_from_converse,
 )
 from kong_plugins.bedrock_proxy.translators.call import ConverseCall
@@ -81,6 +83,8 @@ def to_converse(body: Any) -> ConverseCall:
     tool_config = _tool_config(body.get("tools"), body.get("tool_choice"))
     if tool_config:
         converse["toolConfig"] = tool_config
+    elif _has_tool_history(body["messages"]):
+        flatten_tool_history(messages)
     output_config = _output_config(body.get("response_format"))
     if output_config:
         converse["outputConfig"] = output_config
@@ -123,10 +127,13 @@ def _add_message(message: Any, field: str, system: list[dict[str, Any]], message
         append_message(messages, "assistant", blocks)
     elif role == "tool":
         tool_call_id = require_str(message.get("tool_call_id"), f"{field}.tool_call_id")
-        result = {"toolUseId": tool_call_id, "content": _text_blocks(content, f"{field}.content")}
-        append_message(messages, "user", [{"toolResult": result}])
+        append_message(messages, "user", [tool_result(tool_call_id, _text_blocks(content, f"{field}.content"))])
     else:
         fail(f"{field}.role must be one of system, developer, user, assistant, tool")
+
+
+def _has_tool_history(client_messages: list[Any]) -> bool:
+    return any(isinstance(m, dict) and (m.get("role") == "tool" or m.get("tool_calls")) for m in client_messages)
 
 
 def _text_blocks(content: Any, field: str, *, allow_refusal: bool = False) -> list[dict[str, Any]]:
