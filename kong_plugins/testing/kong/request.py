@@ -92,6 +92,10 @@ class KongRequest:
     exited: bool = False  # kong.response.exit/error was called
     serialize_values: dict[str, Any] = field(default_factory=dict)  # kong.log.set_serialize_value tree
     latencies: dict[str, int] = field(default_factory=dict)  # kong, proxy, request, receive (ms)
+    # set by the PDK responder (additive; the proxy step may honour them)
+    serialize_ops: list[tuple[str, Any, str]] = field(default_factory=list)  # (key, value, mode) in call order
+    service_options: dict[str, Any] = field(default_factory=dict)  # timeouts, retries, upstream, tls_verify
+    plugin_error: bool = False  # a plugin threw in access/rewrite/response (Kong's KONG_UNEXPECTED)
 
     def header(self, name: str) -> str | None:
         values = self.headers.get(name.lower())
