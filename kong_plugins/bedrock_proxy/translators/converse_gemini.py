@@ -240,6 +240,10 @@ def _schema(schema: Any, depth: int) -> Any:
             value = kinds[0] if kinds else "string"
         elif key == "properties" and isinstance(value, dict):
             value = {name: _schema(sub, depth + 1) for name, sub in value.items()}
+        elif key == "enum" and isinstance(value, list):
+            value = [v for v in value if isinstance(v, str)]  # Gemini enums are string-only
+            if not value or schema.get("type") not in ("string", ["string", "null"]):
+                continue
         elif key == "items" or key == "anyOf":
             value = [_schema(s, depth + 1) for s in value] if isinstance(value, list) else _schema(value, depth + 1)
         out[key] = value
