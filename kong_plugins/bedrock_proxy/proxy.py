@@ -1,0 +1,368 @@
+"""The decisions of one proxied call, with no PDK: what to send upstream (access) and what
+to answer the client (response). handler.py feeds these from the PDK and writes the results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kong_plugins.bedrock_proxy import bedrock_errors, transport
+from kong_plugins.bedrock_proxy.bedrock_errors import UpstreamError
+from kong_plugins.bedrock_proxy.fallback import Answer, FallbackSettings, run_fallbacks, should_fall_back
+from kong_plugins.bedrock_proxy.gemini import GeminiKey, gemini_headers
+from kong_plugins.bedrock_proxy.passthrough import parse_native_path
+from kong_plugins.bedrock_proxy.policy import ModelChoice, ModelPolicy, provider_of
+from kong_plugins.bedrock_proxy.translators import (
+    ConverseCall,
+    anthropic_converse,
+    chat,
+    converse_gemini,
+    openai_converse,
+    usage_from_converse,
+    usage_from_invoke,
+)
+from kong_plugins.bedrock_proxy.upstream import (
+    Endpoint,
+    Signer,
+    bedrock_endpoint,
+    gemini_endpoint,
+    gemini_path,
+    model_path,
+    upstream_headers,
+)
+from kong_plugins.core.client_api import ClientApi
+from kong_plugins.core.errors import GatewayError, render_error
+from kong_plugins.core.identity import Identity
+from kong_plugins.core.pricing import PRICE_VERSION, estimate_cost
+from kong_plugins.core.usage import LlmResult, Usage
+
+STATE_KEY = "bedrock_proxy_call"  # kong.ctx.shared: what the response phase needs
+JSON = "application/json"
+
+TRANSLATORS: dict[ClientApi, Any] = {
+    ClientApi.CHAT: chat,
+    ClientApi.OPENAI: openai_converse,
+    ClientApi.ANTHROPIC: anthropic_converse,
+}
+
+
+@dataclass
+class Settings:
+    policy: ModelPolicy
+    region: str
+    bedrock: Endpoint
+    gemini: Endpoint
+    signer: Signer
+    gemini_key: GeminiKey
+    fallback: FallbackSettings
+    max_body_bytes: int = 1 << 20
+    prices: dict[str, dict[str, float]] = field(default_factory=dict)
+    client_api: ClientApi | None = None
+
+    @classmethod
+    def from_config(
+        cls, conf: Mapping[str, Any], env: Mapping[str, str] | None = None, session: Any = None
+    ) -> Settings:
+        env = os.environ if env is None else env
+        region = str(conf.get("aws_region") or "us-east-1")
+        prices = conf.get("prices")
+        api = conf.get("client_api")
+        return cls(
+            policy=ModelPolicy.from_config(conf),
+            region=region,
+            bedrock=bedrock_endpoint(region, conf.get("endpoint_url"), env),
+            gemini=gemini_endpoint(conf.get("gemini_endpoint_url"), env),
+            signer=Signer(region, session),
+            gemini_key=GeminiKey(conf.get("gemini_api_key"), env),
+            fallback=FallbackSettings.from_config(conf),
+            max_body_bytes=int(conf.get("max_body_bytes") or 1 << 20),
+            prices={str(k): dict(v) for k, v in prices.items()} if isinstance(prices, Mapping) else {},
+            client_api=ClientApi(api) if api else None,
+        )
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """One upstream request, ready to send (by Kong, or by the plugin for a fallback)."""
+
+    endpoint: Endpoint
+    path: str
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Plan:
+    upstream: Upstream
+    state: dict[str, Any]  # for kong.ctx.shared[STATE_KEY]
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: bytes | None  # None: let the upstream body through unchanged
+    headers: dict[str, str]
+    result: LlmResult
+
+
+KeyResolver = Callable[[str], Any]  # kong.vault.get
+
+
+def models_answer(settings: Settings, identity: Identity) -> tuple[int, bytes, dict[str, str]]:
+    body = settings.policy.models_list(identity.role)
+    return 200, json.dumps(body, separators=(",", ":")).encode(), {"Content-Type": JSON}
+
+
+def plan_call(
+    settings: Settings, identity: Identity, api: ClientApi, raw_path: str, body: bytes, resolve: KeyResolver
+) -> Plan:
+    """Everything the access phase sends upstream, or a GatewayError for the client."""
+    if len(body) > settings.max_body_bytes:
+        raise GatewayError(
+            "payload_too_large", f"The request body is larger than {settings.max_body_bytes} bytes.", code="too_large"
+        )
+    if api is ClientApi.BEDROCK:
+        native = parse_native_path(raw_path)
+        choice = settings.policy.choose(identity.role, native.model)
+        if provider_of(choice.model) != "bedrock":
+            raise GatewayError(
+                "permission_denied", "The native Bedrock API is not available for this role.", code="model_not_allowed"
+            )
+        upstream = bedrock_request(settings, choice.model, native.operation, body)
+        return Plan(upstream, _state(api, choice, None, native.operation))
+    call = translate_request(api, body)
+    choice = settings.policy.choose(identity.role, call.requested_model)
+    upstream = build_request(settings, choice.model, call, resolve)
+    return Plan(upstream, _state(api, choice, call, "converse"))
+
+
+def translate_request(api: ClientApi, body: bytes) -> ConverseCall:
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):
+        raise GatewayError("invalid_request", "The request body is not valid JSON.", code="invalid_json") from None
+    translator = TRANSLATORS.get(api)
+    if translator is None:
+        raise GatewayError("not_found", "Unknown API path.", code="unknown_path")
+    call: ConverseCall = translator.to_converse(parsed)
+    if call.requested_model is not None and not isinstance(call.requested_model, str):
+        raise GatewayError("invalid_request", "model must be a string.", code="invalid_value")
+    return call
+
+
+def build_request(settings: Settings, model: str, call: ConverseCall, resolve: KeyResolver) -> Upstream:
+    if provider_of(model) == "gemini":
+        key = settings.gemini_key.get(resolve)
+        body = _dumps(converse_gemini.to_gemini(call))
+        endpoint = settings.gemini
+        return Upstream(endpoint, gemini_path(model), body, gemini_headers(key, endpoint.host_header))
+    return bedrock_request(settings, model, "converse", _dumps(call.body))
+
+
+def bedrock_request(settings: Settings, model: str, operation: str, body: bytes) -> Upstream:
+    path = model_path(model, operation)
+    headers = {"Content-Type": JSON, "Accept": JSON, "Accept-Encoding": "identity"}
+    signed = settings.signer.sign(settings.bedrock, path, body, headers)
+    return Upstream(settings.bedrock, path, body, signed)
+
+
+def kong_headers(upstream: Upstream) -> dict[str, Any]:
+    """The single kong.service.request.set_headers argument (signed headers + clears)."""
+    return upstream_headers(upstream.headers)
+
+
+def _state(api: ClientApi, choice: ModelChoice, call: ConverseCall | None, operation: str) -> dict[str, Any]:
+    return {
+        "api": api.value,
+        "model": choice.model,
+        "chain": list(choice.chain),
+        "by_client": choice.chosen_by_client,
+        "stream": bool(call and call.stream),
+        "usage": bool(call and call.include_usage),
+        "op": operation,
+        "t0": time.time(),
+        "rid": uuid.uuid4().hex[:24],
+    }
+
+
+# ---------------------------------------------------------------- response phase
+
+
+def answer(
+    settings: Settings,
+    state: Mapping[str, Any],
+    status: int,
+    body: bytes,
+    error_type: str | None,
+    client_body: Callable[[], bytes],
+    resolve: KeyResolver,
+    upstream_headers_: Callable[[], Mapping[str, Any]] | None = None,
+) -> Reply:
+    """The client's answer for the upstream's (status, body); falls back on qualifying errors."""
+    api = ClientApi(str(state.get("api")))
+    model = str(state.get("model"))
+    t0 = float(state.get("t0") or time.time())
+    latency = int((time.time() - t0) * 1000)
+    try:
+        return _answer(
+            settings, state, api, model, t0, latency, status, body, error_type, client_body, resolve, upstream_headers_
+        )
+    except GatewayError as exc:  # an unreadable upstream answer, a fallback request we cannot build
+        return _failure(api, model, UpstreamError(bedrock_errors.UNKNOWN, exc.kind, exc, status), 1, latency)
+
+
+def _answer(
+    settings: Settings,
+    state: Mapping[str, Any],
+    api: ClientApi,
+    model: str,
+    t0: float,
+    latency: int,
+    status: int,
+    body: bytes,
+    error_type: str | None,
+    client_body: Callable[[], bytes],
+    resolve: KeyResolver,
+    upstream_headers_: Callable[[], Mapping[str, Any]] | None,
+) -> Reply:
+    if 200 <= status < 300:
+        return _success(settings, state, api, Answer(model, body, latency), 1, None, upstream_headers_)
+    err = _map_error(model, status, error_type, body, bool(state.get("by_client")))
+    chain = [str(m) for m in state.get("chain") or [model]]
+    attempts = 1
+    if should_fall_back(err) and len(chain) > 1:
+        attempt = _attempt_factory(settings, state, api, client_body, resolve)
+        outcome = run_fallbacks(chain, err, settings.fallback, attempt, lambda: (time.time() - t0) * 1000)
+        if outcome.answer is not None:
+            return _success(settings, state, api, outcome.answer, outcome.attempts, model, None)
+        err, attempts = outcome.error, outcome.attempts
+    return _failure(api, model, err, attempts, latency)
+
+
+def _map_error(model: str, status: int, error_type: str | None, body: bytes, by_client: bool) -> UpstreamError:
+    if provider_of(model) == "gemini":
+        return bedrock_errors.map_gemini_error(status, body, model, chosen_by_client=by_client)
+    return bedrock_errors.map_bedrock_error(status, error_type, body, model, chosen_by_client=by_client)
+
+
+def _success(
+    settings: Settings,
+    state: Mapping[str, Any],
+    api: ClientApi,
+    ans: Answer,
+    attempts: int,
+    fallback_from: str | None,
+    upstream_headers_: Callable[[], Mapping[str, Any]] | None,
+) -> Reply:
+    provider = provider_of(ans.model)
+    rid = str(state.get("rid") or "")
+    if api is ClientApi.BEDROCK:
+        usage = _native_usage(str(state.get("op")), ans.body, upstream_headers_)
+        out_body: bytes | None = ans.body if fallback_from else None
+        content_type = JSON
+    else:
+        resp = _parse_upstream(ans.body)
+        converse = converse_gemini.converse_from_gemini(resp) if provider == "gemini" else resp
+        usage = usage_from_converse(converse)
+        translator = TRANSLATORS[api]
+        if state.get("stream"):
+            out_body = translator.stream_from_converse(
+                converse, model=ans.model, request_id=rid, include_usage=bool(state.get("usage"))
+            )
+            content_type = "text/event-stream"
+        else:
+            out_body = _dumps(translator.from_converse(converse, model=ans.model, request_id=rid))
+            content_type = JSON
+    cost = estimate_cost(ans.model, usage, settings.prices or None)
+    result = LlmResult(
+        model=ans.model,
+        provider=provider,
+        client_api=api.value,
+        status=200,
+        usage=usage,
+        cost_usd=cost,
+        fallback_from=fallback_from,
+        attempts=attempts,
+        upstream_latency_ms=ans.latency_ms,
+    )
+    headers = result.headers(PRICE_VERSION)
+    if out_body is not None:
+        headers["Content-Type"] = content_type
+        if content_type == "text/event-stream":
+            headers["Cache-Control"] = "no-cache"
+    return Reply(200, out_body, headers, result)
+
+
+def _failure(api: ClientApi, model: str, err: UpstreamError, attempts: int, latency: int) -> Reply:
+    status, body, headers = render_error(api, err.error)
+    result = LlmResult(
+        model=model,
+        provider=provider_of(model),
+        client_api=api.value,
+        status=status,
+        attempts=attempts,
+        upstream_latency_ms=latency,
+        error_type=err.error_class,
+    )
+    return Reply(status, body, headers, result)
+
+
+def _native_usage(operation: str, body: bytes, headers: Callable[[], Mapping[str, Any]] | None) -> Usage:
+    try:
+        parsed = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        parsed = None
+    if operation == "converse":
+        return usage_from_converse(parsed)
+    usage = usage_from_invoke(parsed, None)
+    if usage == Usage() and headers is not None:
+        usage = usage_from_invoke(None, headers())
+    return usage
+
+
+def _parse_upstream(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise GatewayError("bad_gateway", "The model service sent an unreadable answer.", code="bad_upstream") from None
+
+
+def _attempt_factory(
+    settings: Settings,
+    state: Mapping[str, Any],
+    api: ClientApi,
+    client_body: Callable[[], bytes],
+    resolve: KeyResolver,
+) -> Callable[[str, float], Answer | UpstreamError]:
+    """A fallback attempt: rebuild the request for another model from the client's body."""
+    cache: dict[str, Any] = {}
+
+    def attempt(model: str, timeout_s: float) -> Answer | UpstreamError:
+        if api is ClientApi.BEDROCK:
+            if provider_of(model) != "bedrock":
+                return bedrock_errors.map_gateway_status(502)
+            upstream = bedrock_request(settings, model, str(state.get("op")), client_body())
+        else:
+            if "call" not in cache:
+                cache["call"] = translate_request(api, client_body())
+            upstream = build_request(settings, model, cache["call"], resolve)
+        started = time.time()
+        try:
+            got = transport.post(upstream.endpoint.url(upstream.path), upstream.body, upstream.headers, timeout_s)
+        except transport.TransportError as exc:
+            return bedrock_errors.map_gateway_status(504 if exc.timed_out else 502)
+        if 200 <= got.status < 300:
+            return Answer(model, got.body, int((time.time() - started) * 1000))
+        return _map_error(model, got.status, got.headers.get("x-amzn-errortype"), got.body, False)
+
+    return attempt
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()

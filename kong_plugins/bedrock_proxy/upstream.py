@@ -1,0 +1,137 @@
+"""Where a call goes and how it is signed: Bedrock endpoints, SigV4 (botocore), Gemini.
+
+Credentials come from boto3's default chain (environment, AWS_PROFILE, IRSA web identity,
+container, IMDS), resolved once per plugin instance; `get_frozen_credentials()` runs per
+request so refreshable credentials renew themselves. Signing is botocore's `SigV4Auth` with
+service name `bedrock`. The model ID is percent-encoded exactly once in the path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import boto3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+
+from kong_plugins.core.errors import GatewayError
+
+ENV_BEDROCK_ENDPOINT = "AWS_ENDPOINT_URL_BEDROCK_RUNTIME"
+ENV_GEMINI_ENDPOINT = "GEMINI_ENDPOINT_URL"
+GEMINI_DEFAULT_URL = "https://generativelanguage.googleapis.com"
+SIGNING_NAME = "bedrock"
+
+# Headers a client or Kong may have put on the request that must never reach AWS or Google:
+# client credentials, Kong's consumer headers, a client's own AWS signature parts, cookies.
+# Sent to kong.service.request.set_headers as [] (an empty array clears the header, see
+# docs/decisions/0042-one-set-headers-call.md).
+STRIP_HEADERS: tuple[str, ...] = (
+    "authorization",
+    "proxy-authorization",
+    "x-api-key",
+    "apikey",
+    "api-key",
+    "cookie",
+    "x-goog-api-key",
+    "x-consumer-id",
+    "x-consumer-custom-id",
+    "x-consumer-username",
+    "x-consumer-groups",
+    "x-credential-identifier",
+    "x-credential-username",
+    "x-anonymous-consumer",
+    "x-anonymous-groups",
+    "x-authenticated-groups",
+    "x-authenticated-scope",
+    "x-authenticated-userid",
+    "x-amz-security-token",
+    "x-amz-date",
+    "x-amz-content-sha256",
+    "x-amz-user-agent",
+    "amz-sdk-invocation-id",
+    "amz-sdk-request",
+    "transfer-encoding",
+    "expect",
+)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    scheme: str
+    host: str
+    port: int
+    base_path: str = ""  # a path prefix of the endpoint URL, without the trailing slash
+    override: bool = False  # not the Kong service's own target: the plugin sets it
+
+    @property
+    def host_header(self) -> str:
+        default = 443 if self.scheme == "https" else 80
+        return self.host if self.port == default else f"{self.host}:{self.port}"
+
+    def url(self, path: str) -> str:
+        return f"{self.scheme}://{self.host_header}{self.base_path}{path}"
+
+    @classmethod
+    def parse(cls, url: str, *, override: bool = True) -> Endpoint:
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        return cls(parts.scheme, parts.hostname, port, parts.path.rstrip("/"), override)
+
+
+def bedrock_endpoint(region: str, endpoint_url: str | None, env: Mapping[str, str] | None = None) -> Endpoint:
+    """Config `endpoint_url`, else AWS_ENDPOINT_URL_BEDROCK_RUNTIME, else the regional endpoint
+    (which the Kong service must point at, so Kong needs no set_target)."""
+    env = os.environ if env is None else env
+    url = endpoint_url or env.get(ENV_BEDROCK_ENDPOINT)
+    if url:
+        return Endpoint.parse(url)
+    return Endpoint("https", f"bedrock-runtime.{region}.amazonaws.com", 443, "", override=False)
+
+
+def gemini_endpoint(endpoint_url: str | None, env: Mapping[str, str] | None = None) -> Endpoint:
+    env = os.environ if env is None else env
+    return Endpoint.parse(endpoint_url or env.get(ENV_GEMINI_ENDPOINT) or GEMINI_DEFAULT_URL)
+
+
+def model_path(model: str, operation: str) -> str:
+    """`/model/<id>/<operation>` with the ID percent-encoded once (`:` -> `%3A`, `/` -> `%2F`)."""
+    return f"/model/{quote(model, safe='')}/{operation}"
+
+
+def gemini_path(model: str) -> str:
+    name = model.removeprefix("models/")
+    return f"/v1beta/models/{quote(name, safe='.-_')}:generateContent"
+
+
+class Signer:
+    """SigV4 for bedrock-runtime with the default credential chain."""
+
+    def __init__(self, region: str, session: Any = None) -> None:
+        self.region = region
+        self._credentials = (session or boto3.Session()).get_credentials()
+
+    def sign(self, endpoint: Endpoint, path: str, body: bytes, headers: Mapping[str, str]) -> dict[str, str]:
+        """The headers to send with a POST of `body` to `path`: `headers` plus Host and SigV4."""
+        if self._credentials is None:
+            raise GatewayError("bad_gateway", "The gateway has no AWS credentials configured.", code="no_credentials")
+        request = AWSRequest(method="POST", url=endpoint.url(path), data=body, headers=dict(headers))
+        SigV4Auth(self._credentials.get_frozen_credentials(), SIGNING_NAME, self.region).add_auth(request)
+        signed = {k: str(v) for k, v in request.headers.items()}
+        signed["Host"] = endpoint.host_header
+        return signed
+
+
+def upstream_headers(signed: Mapping[str, str], strip: tuple[str, ...] = STRIP_HEADERS) -> dict[str, Any]:
+    """One dict for kong.service.request.set_headers: the signed headers, and [] for every
+    header that must not go upstream (set ones win, case-insensitively)."""
+    out: dict[str, Any] = {name: [] for name in strip}
+    for name, value in signed.items():
+        out.pop(name.lower(), None)
+        out[name] = value
+    return out

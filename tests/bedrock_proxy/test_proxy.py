@@ -1,0 +1,158 @@
+"""The core of one call, driven against the real emulator: plan (access) -> HTTP -> answer (response)."""
+
+import json
+
+import pytest
+
+from kong_plugins.bedrock_proxy import policy as p
+from kong_plugins.bedrock_proxy import transport
+from kong_plugins.bedrock_proxy.proxy import answer, kong_headers, plan_call
+from kong_plugins.core.client_api import ClientApi
+from kong_plugins.core.errors import GatewayError
+from kong_plugins.core.usage import HEADER_FALLBACK, HEADER_INPUT_TOKENS, HEADER_MODEL, HEADER_TOTAL_TOKENS, LlmResult
+
+from .helpers import identity, settings_for
+
+OPENAI = {"messages": [{"role": "user", "content": "hello there"}]}
+ANTHROPIC = {"max_tokens": 64, "messages": [{"role": "user", "content": "hello there"}]}
+
+
+def no_vault(ref):
+    raise AssertionError("no vault lookup expected")
+
+
+def run(settings, role, api, body, path="/v1/chat/completions"):
+    """What Kong does between the two phases: send the planned request, hand back the answer."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    plan = plan_call(settings, identity(role), api, path, raw, no_vault)
+    up = plan.upstream
+    got = transport.post(up.endpoint.url(up.path), up.body, up.headers, 10)
+    reply = answer(
+        settings,
+        plan.state,
+        got.status,
+        got.body,
+        got.headers.get("x-amzn-errortype"),
+        lambda: raw,
+        no_vault,
+        lambda: got.headers,
+    )
+    return plan, reply
+
+
+@pytest.fixture
+def settings(emulator):
+    return settings_for(emulator.url)
+
+
+def test_openai_call_for_a_guest(settings, emulator):
+    plan, reply = run(settings, "guest", ClientApi.OPENAI, OPENAI)
+    assert plan.upstream.path == "/model/us.anthropic.claude-haiku-4-5-20251001-v1%3A0/converse"
+    assert reply.status == 200
+    body = json.loads(reply.body)
+    assert body["object"] == "chat.completion" and body["choices"][0]["message"]["content"]
+    assert reply.headers[HEADER_MODEL] == p.HAIKU_45_US
+    assert int(reply.headers[HEADER_TOTAL_TOKENS]) == body["usage"]["total_tokens"] > 0
+    assert reply.result.cost_usd > 0 and reply.result.provider == "bedrock"
+    assert LlmResult.from_shared(reply.result.to_shared()) == reply.result
+
+
+def test_anthropic_stream_is_a_complete_sse_body(settings):
+    _, reply = run(settings, "analyst", ClientApi.ANTHROPIC, {**ANTHROPIC, "stream": True}, "/v1/messages")
+    assert reply.status == 200 and reply.headers["Content-Type"] == "text/event-stream"
+    text = reply.body.decode()
+    assert text.startswith("event: message_start") and "event: message_stop" in text
+
+
+def test_other_role_goes_to_gemini_with_the_key_header(settings, emulator):
+    plan, reply = run(settings, "other", ClientApi.OPENAI, OPENAI)
+    assert plan.upstream.path == "/v1beta/models/gemini-3.1-flash-lite:generateContent"
+    assert "x-goog-api-key" in plan.upstream.headers and "Authorization" not in plan.upstream.headers
+    assert reply.status == 200 and reply.result.provider == "gemini"
+    assert int(reply.headers[HEADER_INPUT_TOKENS]) > 0
+
+
+def test_gemini_key_from_a_vault_reference(emulator):
+    settings = settings_for(emulator.url, gemini_api_key="{vault://env/MY_GEMINI_KEY}")
+    seen = []
+
+    def vault(ref):
+        seen.append(ref)
+        from kong_plugins.testing.bedrock_emulator.app import TEST_GEMINI_API_KEY
+
+        return TEST_GEMINI_API_KEY
+
+    raw = json.dumps(OPENAI).encode()
+    plan = plan_call(settings, identity("other"), ClientApi.OPENAI, "/v1/chat/completions", raw, vault)
+    plan_call(settings, identity("other"), ClientApi.OPENAI, "/v1/chat/completions", raw, vault)
+    assert seen == ["{vault://env/MY_GEMINI_KEY}"]  # cached
+    up = plan.upstream
+    assert transport.post(up.endpoint.url(up.path), up.body, up.headers, 10).status == 200
+
+
+def test_native_converse_body_goes_through_unchanged(settings):
+    body = {"messages": [{"role": "user", "content": [{"text": "hi"}]}]}
+    path = "/bedrock/model/us.anthropic.claude-haiku-4-5-20251001-v1%3A0/converse"
+    plan, reply = run(settings, "guest", ClientApi.BEDROCK, body, path)
+    assert plan.upstream.body == json.dumps(body).encode()
+    assert reply.status == 200 and reply.body is None  # Kong's upstream body is kept
+    assert reply.result.usage.input_tokens > 0
+
+
+@pytest.mark.parametrize(
+    ("api", "body", "status"),
+    [
+        (ClientApi.OPENAI, b"{not json", 400),
+        (ClientApi.OPENAI, b"[]", 400),
+        (ClientApi.OPENAI, json.dumps({**OPENAI, "model": "opus"}).encode(), 403),
+        (ClientApi.ANTHROPIC, json.dumps({"messages": []}).encode(), 400),
+        (ClientApi.OPENAI, b"x" * (1024 * 1024 + 1), 413),
+    ],
+)
+def test_bad_requests_are_refused_before_any_upstream_call(settings, emulator, api, body, status):
+    with pytest.raises(GatewayError) as exc:
+        plan_call(settings, identity("guest"), api, "/v1/x", body, no_vault)
+    assert exc.value.http_status == status
+    assert emulator.calls() == []
+
+
+def test_native_path_checks_the_model_against_the_role(settings):
+    with pytest.raises(GatewayError) as exc:
+        plan_call(
+            settings, identity("guest"), ClientApi.BEDROCK, f"/bedrock/model/{p.SONNET_45_US}/converse", b"{}", no_vault
+        )
+    assert exc.value.http_status == 403
+
+
+def test_throttling_falls_back_to_the_next_profile(settings, emulator):
+    emulator.inject("ThrottlingException", count=1, model=p.HAIKU_45_US)
+    _, reply = run(settings, "guest", ClientApi.OPENAI, OPENAI)
+    assert reply.status == 200
+    assert reply.headers[HEADER_MODEL] == p.HAIKU_45_GLOBAL
+    assert reply.headers[HEADER_FALLBACK] == f"true; from={p.HAIKU_45_US}"
+    assert reply.result.attempts == 2
+    assert len(emulator.calls()) == 2
+
+
+def test_validation_error_does_not_fall_back(settings, emulator):
+    emulator.inject("ValidationException", count=1)
+    _, reply = run(settings, "guest", ClientApi.OPENAI, OPENAI)
+    assert reply.status == 400 and json.loads(reply.body)["error"]["type"] == "invalid_request_error"
+    assert len(emulator.calls()) == 1 and reply.result.error_type == "validation"
+
+
+def test_all_fallbacks_throttled_gives_429_with_retry_after(settings, emulator):
+    emulator.inject("ThrottlingException", count=None)
+    _, reply = run(settings, "guest", ClientApi.ANTHROPIC, ANTHROPIC, "/v1/messages")
+    assert reply.status == 429 and reply.headers["Retry-After"]
+    assert json.loads(reply.body)["error"]["type"] == "rate_limit_error"
+    assert reply.result.attempts == 2
+
+
+def test_headers_for_kong_clear_client_credentials(settings):
+    plan = plan_call(
+        settings, identity("guest"), ClientApi.OPENAI, "/v1/chat/completions", json.dumps(OPENAI).encode(), no_vault
+    )
+    headers = kong_headers(plan.upstream)
+    assert headers["x-api-key"] == [] and headers["x-consumer-groups"] == []
+    assert headers["Authorization"].startswith("AWS4-HMAC-SHA256 ")

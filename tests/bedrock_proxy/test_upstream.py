@@ -1,0 +1,101 @@
+"""Endpoints, SigV4 signing (checked by recomputing with botocore the way AWS does), header clearing."""
+
+import hmac
+import re
+
+import boto3
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from kong_plugins.bedrock_proxy import upstream as u
+
+AKID, SECRET = "AKIDEXAMPLETEST", "secret/EXAMPLE+KEY"
+
+
+def signer(token=None, region="us-east-1"):
+    session = boto3.Session(aws_access_key_id=AKID, aws_secret_access_key=SECRET, aws_session_token=token)
+    return u.Signer(region, session=session)
+
+
+def verify(headers, raw_path, body, secret=SECRET):
+    """AWS's side: rebuild the canonical request from the raw path and the signed headers only."""
+    auth = headers["Authorization"]
+    m = re.match(
+        r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, "
+        r"SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$",
+        auth,
+    )
+    assert m, auth
+    akid, date, region, service, signed_names, signature = m.groups()
+    assert service == "bedrock" and akid == AKID
+    lower = {k.lower(): v for k, v in headers.items()}
+    assert lower["x-amz-date"][:8] == date
+    req = AWSRequest(
+        method="POST",
+        url=f"http://{lower['host']}{raw_path}",
+        data=body,
+        headers={n: lower[n] for n in signed_names.split(";")},
+    )
+    req.context["timestamp"] = lower["x-amz-date"]
+    token = lower.get("x-amz-security-token")
+    auth = SigV4Auth(Credentials(akid, secret, token), service, region)
+    expected = auth.signature(auth.string_to_sign(req, auth.canonical_request(req)), req)
+    return hmac.compare_digest(expected, signature)
+
+
+def test_model_id_is_encoded_once():
+    path = u.model_path("us.anthropic.claude-haiku-4-5-20251001-v1:0", "converse")
+    assert path == "/model/us.anthropic.claude-haiku-4-5-20251001-v1%3A0/converse"
+    arn = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.x"
+    assert (
+        u.model_path(arn, "invoke")
+        == "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-profile%2Fus.x/invoke"
+    )
+
+
+@pytest.mark.parametrize("token", [None, "session-token"])
+def test_signature_verifies_against_the_raw_path(token):
+    endpoint = u.Endpoint.parse("http://127.0.0.1:8123")
+    path = u.model_path("us.anthropic.claude-haiku-4-5-20251001-v1:0", "converse")
+    body = b'{"messages":[{"role":"user","content":[{"text":"hi"}]}]}'
+    headers = signer(token).sign(endpoint, path, body, {"Content-Type": "application/json"})
+    assert headers["Host"] == "127.0.0.1:8123"
+    assert ("X-Amz-Security-Token" in headers) == (token is not None)
+    assert verify(headers, path, body)
+    assert not verify(headers, path, body + b" ")
+    assert not verify(headers, path, body, secret="wrong")
+
+
+def test_endpoint_resolution():
+    assert u.bedrock_endpoint("eu-west-1", None, {}).host == "bedrock-runtime.eu-west-1.amazonaws.com"
+    assert not u.bedrock_endpoint("eu-west-1", None, {}).override
+    env = {u.ENV_BEDROCK_ENDPOINT: "http://127.0.0.1:9999/prefix/"}
+    e = u.bedrock_endpoint("us-east-1", None, env)
+    assert (e.scheme, e.host, e.port, e.base_path, e.override) == ("http", "127.0.0.1", 9999, "/prefix", True)
+    assert u.bedrock_endpoint("us-east-1", "https://vpce.example:8443", env).host == "vpce.example"
+    assert u.gemini_endpoint(None, {}).host == "generativelanguage.googleapis.com"
+    assert u.gemini_endpoint(None, {u.ENV_GEMINI_ENDPOINT: "http://127.0.0.1:1"}).port == 1
+
+
+def test_upstream_headers_clear_client_credentials_and_consumer_headers():
+    out = u.upstream_headers({"Authorization": "AWS4 ...", "X-Amz-Date": "d", "Host": "h"})
+    assert out["Authorization"] == "AWS4 ..." and "authorization" not in out
+    for name in (
+        "x-api-key",
+        "x-consumer-id",
+        "x-consumer-username",
+        "x-consumer-groups",
+        "x-amz-security-token",
+        "x-credential-identifier",
+        "cookie",
+        "x-goog-api-key",
+    ):
+        assert out[name] == []
+    assert "x-amz-date" not in out and out["X-Amz-Date"] == "d"
+
+
+def test_gemini_path():
+    assert u.gemini_path("gemini-3.1-flash-lite") == "/v1beta/models/gemini-3.1-flash-lite:generateContent"
+    assert u.gemini_path("models/gemini-3.5-flash") == "/v1beta/models/gemini-3.5-flash:generateContent"
