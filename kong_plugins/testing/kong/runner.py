@@ -37,15 +37,18 @@ class PluginError(Exception):
 
 @runtime_checkable
 class Step(Protocol):
-    """One plugin configuration applying to the current request."""
+    """One plugin configuration applying to the current request.
+
+    `run` signals a failure of Kong's handler by setting req.plugin_error (or raising
+    PluginError/PdkThrow); an answer to the client by setting req.exited. Optional attribute
+    `is_global` (default True): certificate/rewrite run only for global configurations.
+    """
 
     name: str
     priority: int
     phases: frozenset[str]
-    is_global: bool
 
-    def run(self, phase: str, req: KongRequest) -> None:
-        """Run one phase. Raise PluginError (or PdkThrow) where Kong's handler would throw."""
+    def run(self, phase: str, req: KongRequest) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -219,10 +222,23 @@ class ExternalPluginStep:
         self.is_global = self.config.is_global
 
     def run(self, phase: str, req: KongRequest) -> None:
-        self.plugin.handle_event(self.config, phase, req)
+        """Never raises for plugin failures: a Lua error in Kong's handler sets req.plugin_error
+        (access/rewrite/response: the caller answers 500) and is logged; in log it is only logged.
+        For `log`, a snapshot of the finished request is taken now, as Kong's log handler does."""
+        if phase == "log":
+            self.run_log(req, take_log_snapshot(req))
+            return
+        try:
+            self.plugin.handle_event(self.config, phase, req)
+        except PluginError as exc:
+            self.plugin.node.log("error", f"[kong] [{self.name}] {exc}")
+            req.plugin_error = True
 
     def run_log(self, req: KongRequest, snapshot: LogSnapshot) -> None:
-        self.plugin.handle_event(self.config, "log", req, snapshot)
+        try:
+            self.plugin.handle_event(self.config, "log", req, snapshot)
+        except PluginError as exc:
+            self.plugin.node.log("error", f"[kong] [{self.name}] {exc}")
 
 
 # ---------------------------------------------------------------- the chain
@@ -254,7 +270,7 @@ def run_phase(steps: Sequence[Step], phase: str, req: KongRequest, node: KongNod
     for step in ordered:
         if phase not in step.phases:
             continue
-        if phase in GLOBAL_ONLY_PHASES and not step.is_global:
+        if phase in GLOBAL_ONLY_PHASES and not getattr(step, "is_global", True):
             continue
         if req.exited:
             break
@@ -262,10 +278,11 @@ def run_phase(steps: Sequence[Step], phase: str, req: KongRequest, node: KongNod
             step.run(phase, req)
         except (PluginError, PdkThrow) as exc:
             node.log("error", f"[kong] [{step.name}] {exc}")
-            fail_request(req, phase)
-            break
+            req.plugin_error = True
         except Exception as exc:  # a harness bug: the test must fail, the client gets Kong's 500
             node.violation(f"harness error in {step.name} {phase}: {type(exc).__name__}: {exc}")
+            req.plugin_error = True
+        if req.plugin_error:
             fail_request(req, phase)
             break
 
@@ -323,7 +340,7 @@ def run_log(steps: Sequence[Step], req: KongRequest, node: KongNode, snapshot: L
                 step.run_log(req, snap)
             else:
                 step.run("log", req)
-        except (PluginError, PdkThrow) as exc:
+        except (PluginError, PdkThrow) as exc:  # bundled steps may raise
             node.log("error", f"[kong] [{step.name}] {exc}")
         except Exception as exc:
             node.violation(f"harness error in {step.name} log: {type(exc).__name__}: {exc}")

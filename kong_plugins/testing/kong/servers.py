@@ -19,7 +19,7 @@ from typing import Any
 from kong_plugins.testing.kong.node import KongNode
 from kong_plugins.testing.kong.plugin_server import DEFAULT_RUN_MODE, PLUGIN_SCRIPTS, PluginInfo, PluginServer, RunMode
 from kong_plugins.testing.kong.rpc import KONG_READ_TIMEOUT
-from kong_plugins.testing.kong.runner import ExternalPlugin
+from kong_plugins.testing.kong.runner import ExternalPlugin, ExternalPluginStep, PluginConfig
 
 
 class ExternalPlugins:
@@ -59,6 +59,21 @@ class ExternalPlugins:
 
     def plugin(self, name: str) -> ExternalPlugin:
         return self._plugins[name]
+
+    def step(self, entity: Any, seq: int) -> ExternalPluginStep:
+        """A chain step for a plugin entity (anything with id, name, config, route_id, service_id,
+        consumer_id and optionally instance_name) at config generation `seq` (Kong's __seq__)."""
+        config = PluginConfig(
+            id=entity.id,
+            name=entity.name,
+            config=dict(entity.config),
+            seq=seq,
+            route_id=entity.route_id,
+            service_id=entity.service_id,
+            consumer_id=entity.consumer_id,
+            instance_name=getattr(entity, "instance_name", None),
+        )
+        return self.plugin(entity.name).step(config)
 
     def start(self, *, wait: float = 20.0) -> ExternalPlugins:
         """Query and start every server (in parallel), then wait for their sockets."""
