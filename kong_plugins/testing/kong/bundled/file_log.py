@@ -1,0 +1,39 @@
+"""file-log as in Kong 3.9.3 (priority 9): one JSON line of kong.log.serialize() per request.
+
+Kong's serializer never contains bodies, and redacts Authorization; key-auth with
+hide_credentials removes the key header before it is logged.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from kong_plugins.testing.kong.bundled.base import BundledPlugin
+from kong_plugins.testing.kong.pdk_api import serialize
+from kong_plugins.testing.kong.request import KongRequest
+
+_LOCK = threading.Lock()
+
+
+class FileLog(BundledPlugin):
+    name = "file-log"
+    priority = 9
+    phases = ("log",)
+    schema = [
+        {"path": {"type": "string", "required": True, "match": r"^[^*&%\\`]+$"}},
+        {"reopen": {"type": "boolean", "required": True, "default": False}},
+        {"custom_fields_by_lua": {"type": "map", "keys": {"type": "string"}, "values": {"type": "string"}}},
+    ]
+
+    @classmethod
+    def entity_check(cls, config: dict[str, Any]) -> str | None:
+        if config.get("custom_fields_by_lua"):
+            return "config.custom_fields_by_lua: Lua code is not supported by the harness"
+        return None
+
+    def run(self, phase: str, req: KongRequest, config: dict[str, Any]) -> None:
+        line = json.dumps(serialize(req), separators=(",", ":")) + "\n"
+        with _LOCK, open(config["path"], "a", encoding="utf-8") as f:
+            f.write(line)
