@@ -43,7 +43,8 @@ class Answer:
     latency_ms: int
 
 
-Attempt = Callable[[str, float], "Answer | UpstreamError"]  # (model, timeout_s) -> outcome
+# (model, timeout_s) -> outcome; None: this model cannot take the request, skip it
+Attempt = Callable[[str, float], "Answer | UpstreamError | None"]
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,10 @@ def run_fallbacks(
             break
         if elapsed_ms() >= settings.budget_ms:
             break
-        attempts += 1
         outcome = attempt(model, settings.attempt_timeout_ms / 1000)
+        if outcome is None:
+            continue
+        attempts += 1
         if isinstance(outcome, Answer):
             return FallbackOutcome(outcome, last, attempts)
         last = outcome

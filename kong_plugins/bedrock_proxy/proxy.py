@@ -135,11 +135,11 @@ def plan_call(
                 "permission_denied", "The native Bedrock API is not available for this role.", code="model_not_allowed"
             )
         upstream = bedrock_request(settings, choice.model, native.operation, body)
-        return Plan(upstream, _state(api, choice, None, native.operation))
+        return Plan(upstream, _state(api, choice, None, native.operation, len(upstream.body)))
     call = translate_request(api, body)
     choice = settings.policy.choose(identity.role, call.requested_model)
     upstream = build_request(settings, choice.model, call, resolve)
-    return Plan(upstream, _state(api, choice, call, "converse"))
+    return Plan(upstream, _state(api, choice, call, "converse", len(upstream.body)))
 
 
 def translate_request(api: ClientApi, body: bytes) -> ConverseCall:
@@ -177,7 +177,9 @@ def kong_headers(upstream: Upstream) -> dict[str, Any]:
     return upstream_headers(upstream.headers)
 
 
-def _state(api: ClientApi, choice: ModelChoice, call: ConverseCall | None, operation: str) -> dict[str, Any]:
+def _state(
+    api: ClientApi, choice: ModelChoice, call: ConverseCall | None, operation: str, sent_len: int
+) -> dict[str, Any]:
     return {
         "api": api.value,
         "model": choice.model,
@@ -186,6 +188,7 @@ def _state(api: ClientApi, choice: ModelChoice, call: ConverseCall | None, opera
         "stream": bool(call and call.stream),
         "usage": bool(call and call.include_usage),
         "op": operation,
+        "sent": sent_len,
         "t0": time.time(),
         "rid": uuid.uuid4().hex[:24],
     }
@@ -200,7 +203,7 @@ def answer(
     status: int,
     body: bytes,
     error_type: str | None,
-    client_body: Callable[[], bytes],
+    request_body: Callable[[], bytes],
     resolve: KeyResolver,
     upstream_headers_: Callable[[], Mapping[str, Any]] | None = None,
 ) -> Reply:
@@ -211,7 +214,7 @@ def answer(
     latency = int((time.time() - t0) * 1000)
     try:
         return _answer(
-            settings, state, api, model, t0, latency, status, body, error_type, client_body, resolve, upstream_headers_
+            settings, state, api, model, t0, latency, status, body, error_type, request_body, resolve, upstream_headers_
         )
     except GatewayError as exc:  # an unreadable upstream answer, a fallback request we cannot build
         return _failure(api, model, UpstreamError(bedrock_errors.UNKNOWN, exc.kind, exc, status), 1, latency)
@@ -227,7 +230,7 @@ def _answer(
     status: int,
     body: bytes,
     error_type: str | None,
-    client_body: Callable[[], bytes],
+    request_body: Callable[[], bytes],
     resolve: KeyResolver,
     upstream_headers_: Callable[[], Mapping[str, Any]] | None,
 ) -> Reply:
@@ -237,7 +240,7 @@ def _answer(
     chain = [str(m) for m in state.get("chain") or [model]]
     attempts = 1
     if should_fall_back(err) and len(chain) > 1:
-        attempt = _attempt_factory(settings, state, api, client_body, resolve)
+        attempt = _attempt_factory(settings, state, api, request_body, resolve)
         outcome = run_fallbacks(chain, err, settings.fallback, attempt, lambda: (time.time() - t0) * 1000)
         if outcome.answer is not None:
             return _success(settings, state, api, outcome.answer, outcome.attempts, model, None)
@@ -337,21 +340,46 @@ def _attempt_factory(
     settings: Settings,
     state: Mapping[str, Any],
     api: ClientApi,
-    client_body: Callable[[], bytes],
+    request_body: Callable[[], bytes],
     resolve: KeyResolver,
-) -> Callable[[str, float], Answer | UpstreamError]:
-    """A fallback attempt: rebuild the request for another model from the client's body."""
+) -> Callable[[str, float], Answer | UpstreamError | None]:
+    """A fallback attempt for another model, built from the request body Kong still holds.
+
+    In Kong, set_raw_body replaced the request body, so kong.request.get_raw_body now returns
+    what the first attempt sent (Converse, Gemini or native JSON): it is reused, re-signed for
+    the next model. A body of another length is the client's own (a Kong-like host that keeps
+    it) and is translated again.
+    """
+    first = str(state.get("model"))
     cache: dict[str, Any] = {}
 
-    def attempt(model: str, timeout_s: float) -> Answer | UpstreamError:
+    def build(model: str) -> Upstream | None:
+        if "body" not in cache:
+            cache["body"] = request_body()
+        body: bytes = cache["body"]
         if api is ClientApi.BEDROCK:
-            if provider_of(model) != "bedrock":
-                return bedrock_errors.map_gateway_status(502)
-            upstream = bedrock_request(settings, model, str(state.get("op")), client_body())
-        else:
-            if "call" not in cache:
-                cache["call"] = translate_request(api, client_body())
-            upstream = build_request(settings, model, cache["call"], resolve)
+            return bedrock_request(settings, model, str(state.get("op")), body)
+        if len(body) != state.get("sent"):
+            return build_request(settings, model, translate_request(api, body), resolve)
+        if provider_of(model) == provider_of(first) == "bedrock":
+            return bedrock_request(settings, model, "converse", body)
+        if provider_of(model) == provider_of(first) == "gemini":
+            key = settings.gemini_key.get(resolve)
+            endpoint = settings.gemini
+            return Upstream(endpoint, gemini_path(model), body, gemini_headers(key, endpoint.host_header))
+        if provider_of(first) == "bedrock":  # Converse is the pivot: on to Gemini
+            return build_request(settings, model, ConverseCall(body=json.loads(body)), resolve)
+        return None  # a Gemini body cannot become a Bedrock one
+
+    def attempt(model: str, timeout_s: float) -> Answer | UpstreamError | None:
+        if api is ClientApi.BEDROCK and provider_of(model) != "bedrock":
+            return None
+        try:
+            upstream = build(model)
+        except (ValueError, GatewayError):
+            return None
+        if upstream is None:
+            return None
         started = time.time()
         try:
             got = transport.post(upstream.endpoint.url(upstream.path), upstream.body, upstream.headers, timeout_s)

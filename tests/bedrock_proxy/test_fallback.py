@@ -60,3 +60,9 @@ def test_slow_failures_are_not_retried():
 def test_no_fallback_list_means_the_first_error_stands():
     out = run_fallbacks(("a",), THROTTLED, FallbackSettings(), Upstream({}), lambda: 0)
     assert out.answer is None and out.error is THROTTLED and out.attempts == 1
+
+
+def test_a_model_that_cannot_take_the_request_is_skipped_without_counting():
+    up = Upstream({"b": None, "c": Answer("c", b"ok", 1)})
+    out = run_fallbacks(("a", "b", "c"), THROTTLED, FallbackSettings(max_attempts=2), up, lambda: 0)
+    assert out.answer.model == "c" and out.attempts == 2

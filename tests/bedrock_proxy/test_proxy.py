@@ -21,8 +21,9 @@ def no_vault(ref):
     raise AssertionError("no vault lookup expected")
 
 
-def run(settings, role, api, body, path="/v1/chat/completions"):
-    """What Kong does between the two phases: send the planned request, hand back the answer."""
+def run(settings, role, api, body, path="/v1/chat/completions", kong_body=False):
+    """What Kong does between the two phases: send the planned request, hand back the answer.
+    kong_body: the request body seen in the response phase is the one set_raw_body replaced (Kong)."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     plan = plan_call(settings, identity(role), api, path, raw, no_vault)
     up = plan.upstream
@@ -156,3 +157,26 @@ def test_headers_for_kong_clear_client_credentials(settings):
     headers = kong_headers(plan.upstream)
     assert headers["x-api-key"] == [] and headers["x-consumer-groups"] == []
     assert headers["Authorization"].startswith("AWS4-HMAC-SHA256 ")
+
+
+@pytest.mark.parametrize("kong_body", [True, False])
+def test_fallback_across_providers_reuses_the_converse_body(emulator, kong_body):
+    roles = {
+        "guest": {
+            "models": [p.HAIKU_45_US],
+            "default_model": p.HAIKU_45_US,
+            "fallbacks": [p.HAIKU_45_US, p.GEMINI_FLASH_LITE],
+        }
+    }
+    settings = settings_for(emulator.url, roles=roles)
+    emulator.inject("ServiceUnavailableException", count=1)
+    _, reply = run(settings, "guest", ClientApi.OPENAI, OPENAI, kong_body=kong_body)
+    assert reply.status == 200 and reply.result.provider == "gemini"
+    assert reply.headers[HEADER_FALLBACK] == f"true; from={p.HAIKU_45_US}"
+
+
+@pytest.mark.parametrize("kong_body", [True, False])
+def test_gemini_throttled_falls_back_to_the_next_gemini_model(settings, emulator, kong_body):
+    emulator.inject("RESOURCE_EXHAUSTED", count=1)
+    _, reply = run(settings, "other", ClientApi.ANTHROPIC, ANTHROPIC, "/v1/messages", kong_body=kong_body)
+    assert reply.status == 200 and reply.headers[HEADER_MODEL] == p.GEMINI_FLASH
