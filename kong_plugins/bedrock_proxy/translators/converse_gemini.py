@@ -27,7 +27,7 @@ MAX_STOP_SEQUENCES = 5  # Gemini's limit; Bedrock allows 2500
 
 # Gemini 3 rejects a replayed functionCall without the thoughtSignature it issued. Converse
 # toolUseIds (<= 64 chars) cannot carry one, so history gets Google's documented
-# placeholder that skips the check.
+# placeholder that skips the check (decision 0035).
 SKIP_THOUGHT_SIGNATURE = "skip_thought_signature_validator"
 
 STOP_REASONS = {
@@ -81,6 +81,8 @@ def to_gemini(call: ConverseCall) -> dict[str, Any]:
                 parts.append(part)
         if not parts:
             continue
+        if role == "model":
+            _sign_first_call(parts)
         if contents and contents[-1]["role"] == role:
             contents[-1]["parts"].extend(parts)
         else:
@@ -118,13 +120,8 @@ def _part(block: dict[str, Any], field: str, names: dict[str, str]) -> dict[str,
         name = require_str(use.get("name"), f"{field}.toolUse.name")
         names[require_str(use.get("toolUseId"), f"{field}.toolUse.toolUseId")] = name
         args = use.get("input")
-        return {
-            "functionCall": {
-                "name": name,
-                "args": {} if args is None else require_object(args, f"{field}.toolUse.input"),
-            },
-            "thoughtSignature": SKIP_THOUGHT_SIGNATURE,
-        }
+        args = {} if args is None else require_object(args, f"{field}.toolUse.input")
+        return {"functionCall": {"name": name, "args": args}}
     if "toolResult" in block:
         result = require_object(block["toolResult"], f"{field}.toolResult")
         use_id = require_str(result.get("toolUseId"), f"{field}.toolResult.toolUseId")
@@ -146,6 +143,14 @@ def _part(block: dict[str, Any], field: str, names: dict[str, str]) -> dict[str,
         f"{field}: content block {next(iter(block), 'empty')[:40]!r} cannot be sent to Gemini",
         code="unsupported_content",
     )
+
+
+def _sign_first_call(parts: list[dict[str, Any]]) -> None:
+    """Gemini signs only the first functionCall of a turn (parallel calls share it)."""
+    for part in parts:
+        if "functionCall" in part:
+            part["thoughtSignature"] = SKIP_THOUGHT_SIGNATURE
+            return
 
 
 def _function_response(result: dict[str, Any], field: str) -> dict[str, Any]:
