@@ -10,7 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from kong_plugins import __version__
-from kong_plugins.bedrock_proxy.proxy import STATE_KEY, Settings, answer, kong_headers, models_answer, plan_call
+from kong_plugins.bedrock_proxy.proxy import (
+    STATE_KEY,
+    Settings,
+    UpstreamReads,
+    answer,
+    kong_headers,
+    models_answer,
+    plan_call,
+)
 from kong_plugins.bedrock_proxy.schema import SCHEMA
 from kong_plugins.core.client_api import ClientApi, detect_client_api
 from kong_plugins.core.identity import IdentitySettings
@@ -59,18 +67,14 @@ class Plugin:
             return  # access answered or failed: nothing was proxied by us
         event.client_api = ClientApi(state["api"])
         srv = kong.service.response
-        status = int(srv.get_status() or 502)
-        error_type = srv.get_header("x-amzn-errortype") if status >= 300 else None
-        reply = answer(
-            self.settings,
-            state,
-            status,
-            srv.get_raw_body() or b"",
-            error_type,
-            lambda: kong.request.get_raw_body(0) or b"",
-            kong.vault.get,
-            srv.get_headers,
+        reads = UpstreamReads(
+            status=srv.get_status,
+            error_type=lambda: srv.get_header("x-amzn-errortype"),
+            headers=srv.get_headers,
+            request_body=lambda: kong.request.get_raw_body(0) or b"",
+            resolve=kong.vault.get,
         )
+        reply = answer(self.settings, state, srv.get_raw_body() or b"", reads)
         result = reply.result
         kong.ctx.shared.set(SHARED_RESULT_KEY, result.to_shared())
         kong.log.set_serialize_value(f"ai.{NAME}", result.kong_ai_serialize())

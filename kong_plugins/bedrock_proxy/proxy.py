@@ -197,55 +197,61 @@ def _state(
 # ---------------------------------------------------------------- response phase
 
 
-def answer(
-    settings: Settings,
-    state: Mapping[str, Any],
-    status: int,
-    body: bytes,
-    error_type: str | None,
-    request_body: Callable[[], bytes],
-    resolve: KeyResolver,
-    upstream_headers_: Callable[[], Mapping[str, Any]] | None = None,
-) -> Reply:
-    """The client's answer for the upstream's (status, body); falls back on qualifying errors."""
+@dataclass(frozen=True)
+class UpstreamReads:
+    """The response phase's PDK reads besides the body, made only when the answer needs them."""
+
+    status: Callable[[], int]
+    error_type: Callable[[], str | None]  # x-amzn-ErrorType
+    headers: Callable[[], Mapping[str, Any]]  # InvokeModel usage headers
+    request_body: Callable[[], bytes]  # for a fallback attempt
+    resolve: KeyResolver  # kong.vault.get
+
+
+def answer(settings: Settings, state: Mapping[str, Any], body: bytes, reads: UpstreamReads) -> Reply:
+    """The client's answer for the upstream's body; falls back on qualifying errors.
+
+    A body that is a model answer (Converse `output`, Gemini `candidates`) is a success
+    without asking Kong for the status: neither service sends those members in an error.
+    """
     api = ClientApi(str(state.get("api")))
     model = str(state.get("model"))
     t0 = float(state.get("t0") or time.time())
     latency = int((time.time() - t0) * 1000)
+    status = 200
     try:
-        return _answer(
-            settings, state, api, model, t0, latency, status, body, error_type, request_body, resolve, upstream_headers_
-        )
+        parsed = None if api is ClientApi.BEDROCK else _parse_answer(body, provider_of(model))
+        if parsed is not None:
+            return _success(settings, state, api, Answer(model, body, latency), 1, None, reads, parsed)
+        status = int(reads.status() or 502)
+        if 200 <= status < 300:
+            return _success(settings, state, api, Answer(model, body, latency), 1, None, reads)
+        error_type = reads.error_type() if provider_of(model) == "bedrock" else None
+        err = _map_error(model, status, error_type, body, bool(state.get("by_client")))
+        chain = [str(m) for m in state.get("chain") or [model]]
+        attempts = 1
+        if should_fall_back(err) and len(chain) > 1:
+            attempt = _attempt_factory(settings, state, api, reads)
+            outcome = run_fallbacks(chain, err, settings.fallback, attempt, lambda: (time.time() - t0) * 1000)
+            if outcome.answer is not None:
+                return _success(settings, state, api, outcome.answer, outcome.attempts, model, None)
+            err, attempts = outcome.error, outcome.attempts
+        return _failure(api, model, err, attempts, latency)
     except GatewayError as exc:  # an unreadable upstream answer, a fallback request we cannot build
         return _failure(api, model, UpstreamError(bedrock_errors.UNKNOWN, exc.kind, exc, status), 1, latency)
 
 
-def _answer(
-    settings: Settings,
-    state: Mapping[str, Any],
-    api: ClientApi,
-    model: str,
-    t0: float,
-    latency: int,
-    status: int,
-    body: bytes,
-    error_type: str | None,
-    request_body: Callable[[], bytes],
-    resolve: KeyResolver,
-    upstream_headers_: Callable[[], Mapping[str, Any]] | None,
-) -> Reply:
-    if 200 <= status < 300:
-        return _success(settings, state, api, Answer(model, body, latency), 1, None, upstream_headers_)
-    err = _map_error(model, status, error_type, body, bool(state.get("by_client")))
-    chain = [str(m) for m in state.get("chain") or [model]]
-    attempts = 1
-    if should_fall_back(err) and len(chain) > 1:
-        attempt = _attempt_factory(settings, state, api, request_body, resolve)
-        outcome = run_fallbacks(chain, err, settings.fallback, attempt, lambda: (time.time() - t0) * 1000)
-        if outcome.answer is not None:
-            return _success(settings, state, api, outcome.answer, outcome.attempts, model, None)
-        err, attempts = outcome.error, outcome.attempts
-    return _failure(api, model, err, attempts, latency)
+def _parse_answer(body: bytes, provider: str) -> dict[str, Any] | None:
+    if not body.startswith(b"{"):
+        return None
+    try:
+        parsed = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    member = "candidates" if provider == "gemini" else "output"
+    return parsed if member in parsed else None
 
 
 def _map_error(model: str, status: int, error_type: str | None, body: bytes, by_client: bool) -> UpstreamError:
@@ -261,16 +267,17 @@ def _success(
     ans: Answer,
     attempts: int,
     fallback_from: str | None,
-    upstream_headers_: Callable[[], Mapping[str, Any]] | None,
+    reads: UpstreamReads | None,
+    parsed: Any = None,
 ) -> Reply:
     provider = provider_of(ans.model)
     rid = str(state.get("rid") or "")
     if api is ClientApi.BEDROCK:
-        usage = _native_usage(str(state.get("op")), ans.body, upstream_headers_)
+        usage = _native_usage(str(state.get("op")), ans.body, reads.headers if reads else None)
         out_body: bytes | None = ans.body if fallback_from else None
         content_type = JSON
     else:
-        resp = _parse_upstream(ans.body)
+        resp = parsed if parsed is not None else _parse_upstream(ans.body)
         converse = converse_gemini.converse_from_gemini(resp) if provider == "gemini" else resp
         usage = usage_from_converse(converse)
         translator = TRANSLATORS[api]
@@ -337,11 +344,7 @@ def _parse_upstream(body: bytes) -> Any:
 
 
 def _attempt_factory(
-    settings: Settings,
-    state: Mapping[str, Any],
-    api: ClientApi,
-    request_body: Callable[[], bytes],
-    resolve: KeyResolver,
+    settings: Settings, state: Mapping[str, Any], api: ClientApi, reads: UpstreamReads
 ) -> Callable[[str, float], Answer | UpstreamError | None]:
     """A fallback attempt for another model, built from the request body Kong still holds.
 
@@ -355,20 +358,20 @@ def _attempt_factory(
 
     def build(model: str) -> Upstream | None:
         if "body" not in cache:
-            cache["body"] = request_body()
+            cache["body"] = reads.request_body()
         body: bytes = cache["body"]
         if api is ClientApi.BEDROCK:
             return bedrock_request(settings, model, str(state.get("op")), body)
         if len(body) != state.get("sent"):
-            return build_request(settings, model, translate_request(api, body), resolve)
+            return build_request(settings, model, translate_request(api, body), reads.resolve)
         if provider_of(model) == provider_of(first) == "bedrock":
             return bedrock_request(settings, model, "converse", body)
         if provider_of(model) == provider_of(first) == "gemini":
-            key = settings.gemini_key.get(resolve)
+            key = settings.gemini_key.get(reads.resolve)
             endpoint = settings.gemini
             return Upstream(endpoint, gemini_path(model), body, gemini_headers(key, endpoint.host_header))
         if provider_of(first) == "bedrock":  # Converse is the pivot: on to Gemini
-            return build_request(settings, model, ConverseCall(body=json.loads(body)), resolve)
+            return build_request(settings, model, ConverseCall(body=json.loads(body)), reads.resolve)
         return None  # a Gemini body cannot become a Bedrock one
 
     def attempt(model: str, timeout_s: float) -> Answer | UpstreamError | None:

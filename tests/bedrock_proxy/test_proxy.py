@@ -6,7 +6,7 @@ import pytest
 
 from kong_plugins.bedrock_proxy import policy as p
 from kong_plugins.bedrock_proxy import transport
-from kong_plugins.bedrock_proxy.proxy import answer, kong_headers, plan_call
+from kong_plugins.bedrock_proxy.proxy import UpstreamReads, answer, kong_headers, plan_call
 from kong_plugins.core.client_api import ClientApi
 from kong_plugins.core.errors import GatewayError
 from kong_plugins.core.usage import HEADER_FALLBACK, HEADER_INPUT_TOKENS, HEADER_MODEL, HEADER_TOTAL_TOKENS, LlmResult
@@ -28,16 +28,14 @@ def run(settings, role, api, body, path="/v1/chat/completions", kong_body=False)
     plan = plan_call(settings, identity(role), api, path, raw, no_vault)
     up = plan.upstream
     got = transport.post(up.endpoint.url(up.path), up.body, up.headers, 10)
-    reply = answer(
-        settings,
-        plan.state,
-        got.status,
-        got.body,
-        got.headers.get("x-amzn-errortype"),
-        lambda: raw,
-        no_vault,
-        lambda: got.headers,
+    reads = UpstreamReads(
+        status=lambda: got.status,
+        error_type=lambda: got.headers.get("x-amzn-errortype"),
+        headers=lambda: got.headers,
+        request_body=(lambda: up.body) if kong_body else (lambda: raw),
+        resolve=no_vault,
     )
+    reply = answer(settings, plan.state, got.body, reads)
     return plan, reply
 
 
