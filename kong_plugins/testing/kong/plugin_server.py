@@ -291,13 +291,22 @@ class PluginServer:
 
     def _spawn(self) -> None:
         """Start the process; the caller holds self._lock (so stop() cannot miss it)."""
-        popen = subprocess.Popen(
-            list(self.server_def.start_cmd),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=self._full_env(),
-        )
+        try:
+            popen = subprocess.Popen(
+                list(self.server_def.start_cmd),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                env=self._full_env(),
+            )
+        except OSError as exc:  # what the shell reports as status 127: Kong stops respawning
+            self.error_log.add(
+                "error",
+                f'[pluginserver] external pluginserver "{self.name}" start command '
+                f'"{" ".join(self.server_def.start_cmd)}" exited with "command not found": {exc}',
+            )
+            self._proc = None
+            raise PluginServerError(f"cannot start plugin server {self.name}: {exc}") from exc
         self.spawns += 1
         self.error_log.add("notice", f"[pluginserver] started, pid {popen.pid}")
         reader = threading.Thread(target=self._grab_logs, args=(popen,), name=f"ps-log-{self.name}", daemon=True)
@@ -334,7 +343,10 @@ class PluginServer:
             with self._lock:
                 if self._stopping.is_set():
                     return
-                self._spawn()
+                try:
+                    self._spawn()
+                except PluginServerError:
+                    return
             next_spawn = time.monotonic() + self.respawn_interval
 
     def _terminate(self, proc: _Proc, timeout: float) -> None:

@@ -121,10 +121,14 @@ class RpcClient:
             conn.close()
 
     def _checkout(self) -> socket.socket:
-        if self.keepalive:
+        while self.keepalive:
             with self._lock:
-                if self._pool:
-                    return self._pool.pop()
+                if not self._pool:
+                    break
+                pooled = self._pool.pop()
+            if _alive(pooled):
+                return pooled
+            pooled.close()
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         conn.settimeout(self.connect_timeout)
         try:
@@ -159,3 +163,17 @@ class RpcClient:
             if not chunk:
                 raise ConnectionResetError("connection closed")
             unpacker.feed(chunk)
+
+
+def _alive(conn: socket.socket) -> bool:
+    """nginx drops idle pooled connections the peer closed; so do we (a restarted server)."""
+    try:
+        conn.setblocking(False)
+        try:
+            return conn.recv(1, socket.MSG_PEEK) != b""
+        finally:
+            conn.setblocking(True)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False

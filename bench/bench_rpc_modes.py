@@ -1,0 +1,78 @@
+"""kong-pdk round-trip cost: gevent (-g) vs threads mode, through the harness's Kong-side RPC.
+
+For each mode: one dedicated server (bench/plugins/pdk_loop.py), an access event with N cheap
+PDK calls (kong.request.get_header), sequential and with 10 concurrent clients. Prints the
+client-side µs per RPC round trip and the plugin server's CPU µs (utime+stime from /proc) per
+PDK call. Usage: python bench/bench_rpc_modes.py [events_per_run]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from kong_plugins.testing.kong.node import KongNode
+from kong_plugins.testing.kong.plugin_server import PluginServer, RunMode
+from kong_plugins.testing.kong.request import KongRequest
+from kong_plugins.testing.kong.runner import ExternalPlugin, PluginConfig
+
+PLUGIN = str(Path(__file__).with_name("plugins") / "pdk_loop.py")
+CALLS = 4  # PDK calls per event, about what one of our plugins makes
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def run(mode: RunMode, events: int, concurrency: int) -> tuple[float, float, float]:
+    node = KongNode()
+    with tempfile.TemporaryDirectory(prefix="kb-", dir="/tmp") as prefix:
+        server = PluginServer.for_script(PLUGIN, prefix, mode=mode, error_log=node.error_log).start()
+        try:
+            assert server.info is not None and server.pid is not None
+            plugin = ExternalPlugin(server.info, server.socket, node, rpc_timeout=10)
+            config = PluginConfig(str(uuid.uuid4()), "pdk_loop", {"calls": CALLS}, seq=1)
+
+            def one(_: int) -> None:
+                req = KongRequest(method="GET", path="/", raw_query="", headers={"x-bench": ["1"]}, body=b"")
+                plugin.handle_event(config, "access", req)
+
+            for i in range(50):  # warm-up: instance start, imports, pool
+                one(i)
+            plugin.stats.reset()
+            cpu0, t0 = cpu_seconds(server.pid), time.perf_counter()
+            if concurrency == 1:
+                for i in range(events):
+                    one(i)
+            else:
+                with ThreadPoolExecutor(concurrency) as pool:
+                    list(pool.map(one, range(events)))
+            wall, cpu = time.perf_counter() - t0, cpu_seconds(server.pid) - cpu0
+            stats = plugin.stats.snapshot()
+            plugin.close()
+        finally:
+            server.stop()
+    assert not node.violations, node.violations
+    rpcs, pdk = stats["rpc_calls"], stats["pdk_calls"]
+    return wall / rpcs * 1e6, cpu / pdk * 1e6, events / wall
+
+
+def main() -> None:
+    events = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    print(f"{events} access events x {CALLS} PDK calls (= {CALLS + 1} RPC round trips each)")
+    print(f"{'mode':8} {'clients':>7} {'µs/round trip':>14} {'server CPU µs/PDK call':>23} {'events/s':>9}")
+    for mode in ("threads", "gevent"):
+        for conc in (1, 10):
+            rt, cpu, eps = run(mode, events, conc)  # type: ignore[arg-type]
+            print(f"{mode:8} {conc:>7} {rt:>14.1f} {cpu:>23.1f} {eps:>9.0f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Test-only plugin servers driven by the harness, and helpers to drive them."""
