@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 from . import bedrock, gemini
 from .common import OpContext, Response, StreamResponse, Timing, request_id
 from .errors import BedrockError, GoogleError, bedrock_for, google_for
-from .injection import Injector
+from .injection import Injector, strip_marker
 from .sigv4 import SigV4Verifier, check_bearer
 
 TEST_ACCESS_KEY_ID = "AKIAEMULATORTEST0001"
@@ -133,7 +133,7 @@ class EmulatorApp:
                         code, extra={"resourceName": _arn(model_id)} if code == "ModelErrorException" else {}
                     )
                 ctx.mid_stream_error = code
-            return bedrock.handle(operation, model_id, req.body, ctx)
+            return bedrock.handle(operation, strip_marker(model_id), req.body, ctx)
         except BedrockError as err:
             headers = [*err.headers(), ("x-amzn-RequestId", request_id())]
             return Response(err.status, headers, err.body())
@@ -159,7 +159,7 @@ class EmulatorApp:
                 if not decision.mid_stream:
                     raise GoogleError(status)
                 ctx.mid_stream_error = status
-            return gemini.handle(operation, model, req.body, query, ctx)
+            return gemini.handle(operation, strip_marker(model), req.body, query, ctx)
         except GoogleError as err:
             return Response(err.code, [("Content-Type", "application/json; charset=UTF-8")], err.body())
 

@@ -87,7 +87,10 @@ def build_prompt(model: ResolvedModel, body: dict[str, Any]) -> Prompt:
         _add_tools(prompt, tool_config)
     messages = body.get("messages")
     if messages is None:
-        raise _constraint("null", "messages", "Member must not be null")
+        raise _invalid(
+            "1 validation error detected: Value null at 'messages' failed to satisfy constraint: "
+            "Member must not be null"
+        )
     if not messages or messages[0].get("role") != "user":
         raise _invalid(START_WITH_USER)
     uses_tools = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from . import tokens
@@ -65,13 +66,20 @@ def check_model(name: str, operation: str) -> GeminiModel:
     return model
 
 
+def _get(obj: dict[str, Any], camel: str) -> Any:
+    """Google's JSON parser takes lowerCamel and snake_case field names alike (google-genai sends both)."""
+    if camel in obj:
+        return obj[camel]
+    return obj.get(re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), camel))
+
+
 def _invalid(message: str) -> GoogleError:
     return GoogleError("INVALID_ARGUMENT", message)
 
 
 def build_prompt(model_name: str, body: dict[str, Any]) -> Prompt:
     prompt = Prompt(model_name)
-    for part in (body.get("systemInstruction") or {}).get("parts") or []:
+    for part in (_get(body, "systemInstruction") or {}).get("parts") or []:
         prompt.texts.append(str(part.get("text", "")))
     contents = body.get("contents")
     if not contents:
@@ -86,29 +94,29 @@ def build_prompt(model_name: str, body: dict[str, Any]) -> Prompt:
                 prompt.texts.append(str(part["text"]))
                 if last_user:
                     prompt.last_user_text += str(part["text"]) + " "
-            elif "inlineData" in part:
+            elif _get(part, "inlineData") is not None:
                 prompt.extra_tokens += 258  # Gemini bills an image as 258 tokens
-            elif "functionCall" in part:
-                prompt.texts.append(json.dumps(part["functionCall"]))
-            elif "functionResponse" in part:
-                prompt.texts.append(json.dumps(part["functionResponse"]))
+            elif _get(part, "functionCall") is not None:
+                prompt.texts.append(json.dumps(_get(part, "functionCall")))
+            elif _get(part, "functionResponse") is not None:
+                prompt.texts.append(json.dumps(_get(part, "functionResponse")))
                 prompt.after_tool_result = prompt.after_tool_result or last_user
     for tool in body.get("tools") or []:
-        for decl in tool.get("functionDeclarations") or []:
+        for decl in _get(tool, "functionDeclarations") or []:
             prompt.texts.append(json.dumps(decl, separators=(",", ":")))
-            schema = decl.get("parameters") or decl.get("parametersJsonSchema") or {}
+            schema = decl.get("parameters") or _get(decl, "parametersJsonSchema") or {}
             prompt.tools.append(ToolDef(str(decl.get("name", "")), schema))
-    calling = (body.get("toolConfig") or {}).get("functionCallingConfig") or {}
+    calling = _get(_get(body, "toolConfig") or {}, "functionCallingConfig") or {}
     prompt.tools_disabled = calling.get("mode") == "NONE"
-    allowed = calling.get("allowedFunctionNames") or []
+    allowed = _get(calling, "allowedFunctionNames") or []
     if allowed:
         prompt.forced_tool = str(allowed[0])
-    config = body.get("generationConfig") or {}
-    max_tokens = config.get("maxOutputTokens")
+    config = _get(body, "generationConfig") or {}
+    max_tokens = _get(config, "maxOutputTokens")
     if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
         raise _invalid("Unable to submit request because it has a maxOutputTokens value that is not positive.")
     prompt.max_tokens = max_tokens
-    stops = config.get("stopSequences") or []
+    stops = _get(config, "stopSequences") or []
     if len(stops) > 5:
         raise _invalid(
             "* GenerateContentRequest.generation_config.stop_sequences: at most 5 stop sequences are allowed\n"
@@ -118,10 +126,10 @@ def build_prompt(model_name: str, body: dict[str, Any]) -> Prompt:
 
 
 def _thoughts(model: GeminiModel, body: dict[str, Any], reply: Reply) -> int:
-    thinking = (body.get("generationConfig") or {}).get("thinkingConfig") or {}
-    if thinking.get("thinkingBudget") == 0 or str(thinking.get("thinkingLevel", "")).lower() == "minimal":
+    thinking = _get(_get(body, "generationConfig") or {}, "thinkingConfig") or {}
+    if _get(thinking, "thinkingBudget") == 0 or str(_get(thinking, "thinkingLevel") or "").lower() == "minimal":
         return 0
-    if model.thinks_by_default or thinking.get("thinkingBudget") or thinking.get("thinkingLevel"):
+    if model.thinks_by_default or _get(thinking, "thinkingBudget") or _get(thinking, "thinkingLevel"):
         return 2 * reply.output_tokens + 11
     return 0
 

@@ -126,3 +126,16 @@ def _marker(model_id: str) -> tuple[str, bool] | None:
         if at >= 0:
             return code, model_id[:at].endswith("midstream-")
     return None
+
+
+def strip_marker(model_id: str) -> str:
+    """The model ID without its error marker: `us.anthropic.claude-sonnet-4-6-midstream-error-throttling` ->
+    `us.anthropic.claude-sonnet-4-6`, so a mid-stream error still streams from a real model first."""
+    if "error-" not in model_id:
+        return model_id
+    for kebab, _code in errors.KEBAB_MARKERS:
+        at = model_id.find("error-" + kebab)
+        if at >= 0:
+            head = model_id[:at].removesuffix("midstream-")
+            return head.rstrip("-.:_")
+    return model_id

@@ -1,0 +1,129 @@
+"""The HTTP shell: keep-alive, pipelining, chunked request bodies, control surface, the command form."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import urllib.request
+
+from kong_plugins.testing.bedrock_emulator import BedrockEmulator
+
+from .helpers import SONNET, user
+
+
+def _http(url: str, path: str, body: dict | None = None, method: str = "POST"):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url + path, data=data, method=method, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def _responses(sock: socket.socket, count: int) -> list[bytes]:
+    data = b""
+    heads = []
+    while len(heads) < count:
+        chunk = sock.recv(65536)
+        assert chunk
+        data += chunk
+        while b"\r\n\r\n" in data:
+            head, _, rest = data.partition(b"\r\n\r\n")
+            length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            if len(rest) < length:
+                break
+            heads.append(head)
+            data = rest[length:]
+    return heads
+
+
+def test_keep_alive_and_pipelining(emulator):
+    host, port = emulator.url.removeprefix("http://").split(":")
+    request = f"POST /_emulator/calls HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\n\r\n".encode()
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request * 3)  # three requests in one write
+        heads = _responses(sock, 3)
+        sock.sendall(request)  # the connection stays open
+        heads += _responses(sock, 1)
+    assert all(h.startswith(b"HTTP/1.1 200") for h in heads) and len(heads) == 4
+
+
+def test_chunked_request_body_is_accepted(emulator):
+    host, port = emulator.url.removeprefix("http://").split(":")
+    body = json.dumps({"error": "Throttling", "count": 1}).encode()
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    head = f"POST /_emulator/inject HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(head + chunked)
+        assert _responses(sock, 1)[0].startswith(b"HTTP/1.1 200")
+    assert emulator.app.injector.rules()[0]["error"] == "ThrottlingException"
+
+
+def test_unknown_route_is_recorded_404(emulator):
+    host, port = emulator.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(f"GET /nothing HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        head = _responses(sock, 1)[0]
+    assert head.startswith(b"HTTP/1.1 404") and b"UnknownOperationException" in head
+    assert emulator.calls()[0]["operation"] == "Unknown"
+
+
+def test_http_control_surface(emulator):
+    client = emulator.client(max_attempts=1)
+    rules = _http(
+        emulator.url, "/_emulator/inject", {"error": "ThrottlingException", "count": 1, "operation": "Converse"}
+    )
+    assert rules["rules"][0]["remaining"] == 1
+    try:
+        client.converse(modelId=SONNET, messages=user("x"))
+    except client.exceptions.ThrottlingException:
+        pass
+    client.converse(modelId=SONNET, messages=user("x"))
+    calls = _http(emulator.url, "/_emulator/calls", method="GET")
+    assert [c["status"] for c in calls] == [429, 200]
+    assert calls[1]["body"] == {"messages": user("x")}
+    assert calls[1]["headers"]["authorization"] == "REDACTED"
+    _http(emulator.url, "/_emulator/latency", {"latency_ms": 5, "per_token_ms": 0})
+    assert emulator.app.timing.latency_ms == 5
+    _http(emulator.url, "/_emulator/reset", {})
+    assert emulator.calls() == [] and emulator.app.timing.latency_ms == 0
+
+
+def test_calls_filter_and_reset_isolation(emulator):
+    client = emulator.client()
+    client.converse(modelId=SONNET, messages=user("x"))
+    client.count_tokens(modelId=SONNET, input={"converse": {"messages": user("x")}})
+    assert [c["operation"] for c in emulator.calls("CountTokens")] == ["CountTokens"]
+    assert emulator.calls()[0]["model_id"] == SONNET
+    emulator.reset()
+    assert emulator.calls() == []
+
+
+def test_library_form_context_manager_and_stop():
+    with BedrockEmulator(latency_ms=1) as emu:
+        resp = emu.client().converse(modelId=SONNET, messages=user("x"))
+        assert resp["metrics"]["latencyMs"] >= 1
+        url = emu.url
+    host, port = url.removeprefix("http://").split(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=1).close()
+        raise AssertionError("still listening after stop()")
+    except OSError:
+        pass
+
+
+def test_command_form_serves_and_prints_its_port():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kong_plugins.testing.bedrock_emulator", "--port", "0", "--latency-ms", "2"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        url = line.strip().rsplit(" ", 1)[1]
+        assert _http(url, "/_emulator/latency", {})["latency_ms"] == 2
+        stats = _http(url, "/_emulator/stats", method="GET")
+        assert stats["requests"] >= 1
+    finally:
+        proc.terminate()
+        assert proc.wait(10) == 0
