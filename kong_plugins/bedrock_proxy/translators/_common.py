@@ -4,6 +4,7 @@ field's path, compact JSON, and stop-reason tables."""
 from __future__ import annotations
 
 import json
+import json.encoder
 from typing import Any, NoReturn
 
 from kong_plugins.core.errors import GatewayError
@@ -101,8 +102,11 @@ def parse_json_object(text: Any, field: str) -> dict[str, Any]:
     return value
 
 
-def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+# A JSON string literal; C-accelerated, much cheaper than a full encode.
+quote = json.encoder.encode_basestring
+
+# One encoder: json.dumps with non-default options builds a new encoder on every call.
+dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def image_block(media_type: Any, data: Any, field: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from kong_plugins.bedrock_proxy.translators._common import (
     opt_number,
     opt_str,
     parse_json_object,
+    quote,
     require_list,
     require_object,
     require_str,
@@ -338,16 +339,16 @@ def stream_from_converse(
     head += f'{int(time.time()) if created is None else created},"model":{dumps(model)},'
     tail = ',"usage":null}\n\n' if include_usage else "}\n\n"
 
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
-        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        return "data: " + head + '"choices":[' + dumps(choice) + "]" + tail
+    def chunk(delta: str, finish: str = "null") -> str:
+        # Fixed-shape chunks are templated; only strings and tool calls go through the encoder.
+        return f'data: {head}"choices":[{{"index":0,"delta":{delta},"logprobs":null,"finish_reason":{finish}}}]{tail}'
 
-    out = [chunk({"role": "assistant", "content": ""})]
+    out = [chunk('{"role":"assistant","content":""}')]
     if text:
-        out.append(chunk({"content": text}))
+        out.append(chunk(f'{{"content":{quote(text)}}}'))
     for i, call in enumerate(tool_calls):
-        out.append(chunk({"tool_calls": [{"index": i, **call}]}))
-    out.append(chunk({}, FINISH_REASONS.get(stop_reason(resp), "stop")))
+        out.append(chunk(dumps({"tool_calls": [{"index": i, **call}]})))
+    out.append(chunk("{}", quote(FINISH_REASONS.get(stop_reason(resp), "stop"))))
     if include_usage:
         out.append("data: " + head + '"choices":[],"usage":' + dumps(_usage(resp)) + "}\n\n")
     out.append("data: [DONE]\n\n")
