@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make test` and `make dev` need: a virtualenv with the project and its test
-# extras, and the servers and checkers the tests run for real (redis-server, promtool,
-# shellcheck). Idempotent; quick when everything is already there.
+# extras, and the servers and checkers the tests run for real (redis-server, promtool and
+# the shell linter). Idempotent; quick when everything is already there.
 set -euo pipefail
 
 VENV="${VENV:-.venv}"

@@ -1,0 +1,19 @@
+output "cluster_name" {
+  description = "EKS cluster name (aws eks update-kubeconfig --name ...)."
+  value       = module.eks.cluster_name
+}
+
+output "kong_irsa_role_arn" {
+  description = "IRSA role of Kong's service account."
+  value       = module.bedrock.role_arn
+}
+
+output "redis_primary_endpoint" {
+  description = "Shared limiter Redis endpoint (TLS)."
+  value       = module.redis.primary_endpoint
+}
+
+output "kong_namespace" {
+  description = "Namespace Kong runs in."
+  value       = module.kong.namespace
+}
