@@ -1,0 +1,244 @@
+"""abuse: requests to hack orders, exploit promotions, bypass payment, commit fraud, get
+around stock checks or take over accounts. "Can I bypass the queue by ordering online?"
+passes: a verb like bypass/hack/exploit counts only together with a shop object it abuses,
+and questions about defending against abuse ("how do we detect promo abuse?") pass.
+"""
+
+from __future__ import annotations
+
+from kong_plugins.ecommerce_guardrails.detectors import ABUSE, DEFENSIVE, Finding, IntentRule, run_intent_rules
+
+_S = r"[^.?!\n\x00]"  # within one sentence
+_OTHERS = (
+    r"(?:someone(?: else)?'?s|somebody(?: else)?'?s|another (?:person|customer|user|shopper|member|buyer)'?s?|"
+    r"other (?:people|customers|users|shoppers|members|buyers)'?s?|(?:all|every) (?:customers?|users?)'?s?|"
+    r"(?:my )?(?:ex|ex-wife|ex-husband|wife|husband|girlfriend|boyfriend|partner|neighbou?r|boss|coworker|co-worker|"
+    r"colleague|roommate|sister|brother|friend)'?s|his|her|their|(?:a |the |this |that )?(?:victim|target)'?s?|"
+    r"(?:a |any )random|[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]+'?s?)"
+)
+_ZERO = r"(?:to (?:\$|€|£)?0(?:[.,]0+)?\b|to zero|to nothing|to (?:one|1) cent|to a penny|to (?:\$|€|£)?0[.,]01|to free)"
+
+
+def _rule(rule_id: str, pattern: str, anchors: tuple[str, ...]) -> IntentRule:
+    return IntentRule(rule_id, ABUSE, pattern, anchors, unless=DEFENSIVE)
+
+
+INTENT_RULES = (
+    # -- orders
+    _rule(
+        "abuse.order_tamper",
+        rf"\b(?:hack|hacking|tamper\w*|forge|forging|spoof\w*|falsify\w*|rig|rigging|exploit\w*|fiddle with)\b"
+        rf"{_S}{{0,40}}?\b(?:orders?|order (?:totals?|status|prices?)|prices?|pricing|cart totals?|basket totals?|"
+        rf"checkout|invoices?|receipts?|refunds?|shipping (?:fees?|costs?)|order totals?|delivery status)\b",
+        ("hack", "tamper", "forg", "spoof", "falsif", "rig", "exploit", "fiddle"),
+    ),
+    _rule(
+        "abuse.order_tamper",
+        rf"\b(?:change|edit|modify|alter|set|lower|reduce|drop|manipulat\w*|override|overwrite|rewrite)\b{_S}{{0,30}}?"
+        rf"\b(?:price|prices|total|totals|amount|cost|subtotal|order value)\b{_S}{{0,40}}?(?:{_ZERO}|"
+        rf"\b(?:in|via|through|using) (?:the )?(?:request|payload|post data|html|javascript|js|cookie|hidden field|"
+        rf"local ?storage|dev ?tools|devtools|inspect element|burp|proxy|api call|browser console)\b|\bclient[- ]side\b)",
+        ("price", "total", "amount", "cost", "order value"),
+    ),
+    _rule(
+        "abuse.order_tamper",
+        rf"\b(?:cancel|change|modify|redirect|reroute|edit|view|access|see|open|intercept|steal|divert|hijack)\b"
+        rf"{_S}{{0,30}}?\b{_OTHERS}\s+(?:[a-z]+\s+){{0,2}}?(?:orders?|packages?|parcels?|deliver(?:y|ies)|shipments?|"
+        rf"purchases?|order history|shipping address)\b",
+        ("order", "package", "parcel", "deliver", "shipment", "purchase", "address"),
+    ),
+    _rule(
+        "abuse.order_tamper",
+        rf"\b(?:mark|set|flag|change|switch)\b{_S}{{0,20}}?\borders?\b{_S}{{0,25}}?\b(?:as|to) (?:paid|delivered|refunded|"
+        rf"shipped|completed)\b{_S}{{0,60}}?\b(?:without (?:paying|payment|shipping|sending)|even though|although|"
+        rf"before (?:paying|payment)|so (?:i|we) (?:get|don't|do not|can))",
+        ("order",),
+    ),
+    # -- promotions
+    _rule(
+        "abuse.promo_exploit",
+        rf"\b(?:exploit|abuse|hack|crack|brute[- ]?force|bruteforce|enumerate|scrape|cheat|farm|bypass|game the|"
+        rf"get around|circumvent)\w*\b{_S}{{0,40}}?\b(?:promos?|promotions?|promo codes?|coupons?|coupon codes?|"
+        rf"discounts?|discount codes?|vouchers?|gift ?cards?|gift card codes?|referrals?|referral (?:program|bonus)|"
+        rf"loyalty|loyalty points|cashback|rewards? (?:points|program)|first[- ]order|welcome (?:offer|discount)|"
+        rf"free trials?|sale codes?)\b",
+        ("promo", "coupon", "discount", "voucher", "gift", "referral", "loyalty", "cashback", "reward", "first",
+         "welcome", "trial", "sale code"),
+    ),
+    _rule(
+        "abuse.promo_exploit",
+        rf"\b(?:trick|loophole|glitch|bug|exploit|hack|workaround|cheat|way around)s?\b{_S}{{0,50}}?"
+        rf"\b(?:get|getting|claim|use|apply|redeem|stack|reuse|receive|earn)\b{_S}{{0,40}}?"
+        rf"\b(?:free|unlimited|infinite|extra|multiple|again|twice|100%|every time)\b{_S}{{0,30}}?"
+        rf"\b(?:coupons?|promos?|discounts?|vouchers?|gift ?cards?|referrals?|points|cashback|credits?|items|"
+        rf"products|stuff|money|orders?|codes?)\b",
+        ("trick", "loophole", "glitch", "bug", "exploit", "hack", "workaround", "cheat", "way around"),
+    ),
+    _rule(
+        "abuse.promo_exploit",
+        rf"\b(?:create|make|open|register|sign up|generate|set up|use|using)\b{_S}{{0,20}}?\b(?:multiple|many|several|"
+        rf"fake|dummy|throwaway|burner|disposable|\d{{2,}}|dozens of|hundreds of|new|different) (?:accounts?|emails?|"
+        rf"email addresses|identities|profiles|phone numbers)\b{_S}{{0,60}}?\b(?:discount|coupon|promo|voucher|"
+        rf"referral|free|bonus|first[- ]order|welcome|credits?|points|trial|offer)",
+        ("account", "email", "identit", "profile", "phone number"),
+    ),
+    _rule(
+        "abuse.promo_exploit",
+        rf"\b(?:generate|make up|brute[- ]?force|guess|predict|crack|compute|calculate|enumerate)\b{_S}{{0,20}}?"
+        rf"\b(?:valid|working|unused|active|fake|unlimited|random|real)\s+(?:[a-z]+\s+)?(?:promo|coupon|discount|"
+        rf"voucher|gift ?card|redeem|redemption|referral) ?(?:codes?|numbers?|pins?)\b",
+        ("code", "number", "pin"),
+    ),
+    # -- payment
+    _rule(
+        "abuse.payment_bypass",
+        rf"\b(?:bypass|circumvent|get around|trick|fool|defeat|evade|hack|cheat|sidestep|get past|spoof|fake|beat)\w*\b"
+        rf"{_S}{{0,40}}?\b(?:payments?|paying|the charge|checkout payment|3-?d ?secure|3ds|fraud (?:checks?|detection|"
+        rf"filters?|screening)|card verification|cvv checks?|avs|address verification|payment gateway|payment (?:step|"
+        rf"page|provider|processor|checks?|verification)|stripe|paypal|klarna|paywall|billing)\b"
+        rf"(?!{_S}{{0,30}}\b(?:error|issue|problem|declined|failure|failed|bug)\b)",
+        ("pay", "charge", "3d", "3ds", "fraud", "verification", "cvv", "avs", "stripe", "klarna", "billing"),
+    ),
+    _rule(
+        "abuse.payment_bypass",
+        rf"\b(?:disable|turn off|switch off|skip|remove|bypass)\w*\b{_S}{{0,30}}?\b(?:fraud (?:checks?|detection|"
+        rf"filters?|screening|rules?)|3-?d ?secure|3ds|cvv (?:checks?|verification)|avs|address verification|"
+        rf"card verification|payment verification)\b",
+        ("fraud", "3d", "3ds", "cvv", "avs", "verification"),
+    ),
+    _rule(
+        "abuse.payment_bypass",
+        rf"\b(?:get|receive|take|obtain|order|buy|ship|have|grab|steal|checkout)\b{_S}{{0,40}}?\b(?:for free|"
+        rf"free of charge|without (?:paying|payment|being charged|a valid card|money|a card))\b"
+        rf"(?!\s+(?:for\s+)?(?:shipping|delivery|extra|again|twice|the return|returns?|restocking|customs|tax|taxes|"
+        rf"duties|fees?|more|anything extra|upfront|now|in advance|first))",
+        ("free", "without paying", "without payment", "being charged", "without a", "without money"),
+    ),
+    # -- fraud
+    _rule(
+        "abuse.fraud",
+        rf"\b(?:use|using|buy with|pay with|test|check|cash out|cashout|sell|buy|launder|card|get|find|where)\b"
+        rf"{_S}{{0,30}}?\b(?:stolen|cloned|skimmed|hacked|leaked|dumped|carded|compromised|someone else'?s)\s+"
+        rf"(?:credit |debit )?(?:cards?|card numbers?|ccs?|cvvs?|accounts?|credentials|identit(?:y|ies)|"
+        rf"paypal accounts?|gift cards?|card data|card details|fullz)\b",
+        ("stolen", "cloned", "skimmed", "hacked", "leaked", "dumped", "carded", "compromised", "someone else"),
+    ),
+    _rule(
+        "abuse.fraud",
+        rf"\bcarding\b|\bfullz\b|\bcard (?:testing|checker)\b|\bbin (?:attack|checker)\b|"
+        rf"\b(?:check|test|validate|verify)\w*\b{_S}{{0,30}}?\b(?:which|if|whether)\b{_S}{{0,30}}?"
+        rf"\b(?:these|this list of|a list of|the list of|bulk|batch|\d+|many|some)\s+(?:credit |debit )?"
+        rf"(?:cards|card numbers|ccs)\b{_S}{{0,20}}?\b(?:are|still)\s+(?:valid|live|working|active|good)",
+        ("card", "fullz", "bin "),
+    ),
+    _rule(
+        "abuse.fraud",
+        rf"\b(?:file|submit|make|open|raise|claim|do|get|write|post|create|generate|fake|produce|draft|send)\b"
+        rf"{_S}{{0,20}}?\b(?:fake|fraudulent|false|bogus|fabricated|made[- ]up|forged|doctored|photoshopped)\s+"
+        rf"(?:[a-z0-9-]+\s+)?(?:chargebacks?|refunds?|refund requests?|claims?|returns?|reviews?|invoices?|receipts?|"
+        rf"disputes?|accounts?|identit(?:y|ies)|damage reports?|complaints?|ratings?|testimonials?|photos?|"
+        rf"proofs? of (?:purchase|delivery)|tracking numbers?|delivery confirmations?|id documents?|ids?)\b",
+        ("fake", "fraudulent", "false", "bogus", "fabricated", "made", "forged", "doctored", "photoshopped"),
+    ),
+    _rule(
+        "abuse.fraud",
+        rf"\b(?:claim|say|pretend|tell (?:them|you|support|the seller|the bank|the courier)|report|lie)\b{_S}{{0,40}}?"
+        rf"\b(?:never (?:arrived|came|got|received|delivered|showed up)|(?:was|were|got) (?:not delivered|lost|stolen|"
+        rf"never delivered|empty|damaged|broken)|didn'?t (?:arrive|get|receive|come)|wasn'?t delivered|not received|"
+        rf"item not received|empty box|arrived (?:empty|broken|damaged))\b[^\n\x00]{{0,80}}?\b(?:even though|although|"
+        rf"though|but|when|while|despite|in fact)\b{_S}{{0,30}}?\b(?:i|we|it)\s+(?:actually |really |did |have |"
+        rf"already |totally )?(?:got|received|have|has|did|arrived|came|kept|keep|still have|was delivered)",
+        ("arriv", "receiv", "deliver", "lost", "stolen", "empty", "damaged", "broken", "came"),
+    ),
+    _rule(
+        "abuse.fraud",
+        rf"\b(?:chargeback|dispute|refund|money back)\b{_S}{{0,60}}?\b(?:and|but|while|then)\s+(?:still |also )?"
+        rf"(?:keep (?:both|it anyway|the (?:item|product|goods|order) anyway)|keep the (?:item|product|goods|order) "
+        rf"(?:too|as well|for free))",
+        ("keep",),
+    ),
+    _rule(
+        "abuse.fraud",
+        rf"\b(?:return|send back|ship back)\b{_S}{{0,30}}?\b(?:a |an |the )?(?:used|worn|fake|counterfeit|replica|"
+        rf"knock-?off|different|cheaper|empty box|box of rocks|brick|old)\b{_S}{{0,50}}?\b(?:instead|as if|pretend\w*|"
+        rf"swap\w*|switch\w*|without (?:them|anyone|you) (?:noticing|knowing)|so (?:they|nobody|no one) (?:don'?t|"
+        rf"won'?t|doesn'?t) notice)",
+        ("return", "send back", "ship back"),
+    ),
+    _rule(
+        "abuse.fraud",
+        rf"\b(?:write|post|generate|create|make|leave)\b{_S}{{0,30}}?\b(?:\d+|dozens of|hundreds of|many|multiple|"
+        rf"some|a bunch of|lots of)\s+(?:fake |5-star |five-star |positive |negative |1-star |one-star |glowing )*"
+        rf"reviews?\b{_S}{{0,60}}?\b(?:pretend\w*|as if|posing as|from different|different (?:names|accounts)|"
+        rf"fake (?:names|accounts|customers)|as (?:real )?(?:customers|buyers)|so it looks)",
+        ("review",),
+    ),
+    _rule(
+        "abuse.fraud",
+        rf"\b(?:launder\w*|money mules?|triangulation fraud)\b|\b(?:how (?:do|can|could) (?:i|we)|help me|teach me|"
+        rf"show me how to|best way to|walk me through)\b{_S}{{0,30}}?\b(?:commit|pull off|do|run|get away with)\s+"
+        rf"(?:a |an )?(?:refund|return|chargeback|friendly|card|credit card|payment|coupon|insurance|shipping)?\s*"
+        rf"(?:fraud|scam)s?\b",
+        ("launder", "mule", "triangulation", "fraud", "scam"),
+    ),
+    # -- stock checks
+    _rule(
+        "abuse.stock_bypass",
+        rf"\b(?:bypass|circumvent|get around|trick|fool|hack|cheat|evade|override|beat|defeat|exploit|break)\w*\b"
+        rf"{_S}{{0,40}}?\b(?:stock (?:checks?|limits?|levels?|reservation)|inventory (?:checks?|limits?)|"
+        rf"purchase limits?|quantity limits?|order limits?|(?:one|1|two|2) per (?:customer|person|household|order)|"
+        rf"per[- ](?:customer|person|household|order|account) limits?|max(?:imum)? (?:quantity|per customer|order "
+        rf"quantity|purchase)|out[- ]of[- ]stock (?:checks?|items?|products?)|sold[- ]out (?:items?|products?)|"
+        rf"the (?:buy(?:ing)? )?limit)\b",
+        ("stock", "inventory", "limit", "per ", "max", "sold"),
+    ),
+    _rule(
+        "abuse.stock_bypass",
+        rf"\b(?:bots?|scripts?|scalper|scalping|sniper|snipe|automate|automated)\b{_S}{{0,40}}?\b(?:buy|purchase|"
+        rf"checkout|check out|grab|reserve|hoard|add to cart|cart|order)\w*\b{_S}{{0,30}}?\b(?:all|entire|every|whole|"
+        rf"max|hundreds|thousands|limited|restock|drop|stock|inventory|before anyone)\b",
+        ("bot", "script", "scalp", "snip", "automat"),
+    ),
+    _rule(
+        "abuse.stock_bypass",
+        rf"\b(?:order|buy|reserve|hold|purchase|force)\b{_S}{{0,20}}?\b(?:out[- ]of[- ]stock|sold[- ]out|unavailable)\s+"
+        rf"(?:items?|products?|sizes?|sneakers|shoes)?\s*(?:anyway\s+)?(?:by (?:editing|changing|modifying|tampering|"
+        rf"manipulating|calling the api|sending the request)|through the api|via the api)",
+        ("stock", "sold", "unavailable"),
+    ),
+    # -- accounts
+    _rule(
+        "abuse.account_takeover",
+        rf"\b(?:log ?in(?:to)?|sign ?in(?:to)?|get into|break into|access|hack(?: into)?|take over|takeover|hijack|"
+        rf"compromise|lock out|control|get access to|gain access to)\b{_S}{{0,30}}?\b{_OTHERS}\s+(?:[a-z]+\s+){{0,2}}?"
+        rf"(?:accounts?|profiles?|logins?|emails?|e-mail|inbox|sessions?|wallet|order history|loyalty accounts?)\b",
+        ("account", "profile", "login", "log in", "email", "e-mail", "inbox", "session", "wallet", "order history"),
+    ),
+    _rule(
+        "abuse.account_takeover",
+        rf"\b(?:bypass|get around|circumvent|defeat|crack|brute[- ]?force|bruteforce|intercept|spoof|hack)\w*\b"
+        rf"{_S}{{0,30}}?\b(?:2fa|mfa|two[- ]factor|2-step|two[- ]step|otp|one[- ]time (?:code|password)|"
+        rf"verification codes?|sms codes?|login|log-in|sign-in|authentication|captcha|account lock(?:out)?|"
+        rf"security questions?|password reset)\b",
+        ("2fa", "mfa", "factor", "step", "otp", "one-time", "one time", "code", "login", "log-in", "sign-in",
+         "authentication", "captcha", "lock", "security question", "password reset"),
+    ),
+    _rule(
+        "abuse.account_takeover",
+        rf"\b(?:credential stuffing|session hijack\w*|sim[- ]swap\w*|account takeover|cookie theft)\b|"
+        rf"\bsteal\w*\b{_S}{{0,20}}?\b(?:session|cookies?|accounts?|login)\b",
+        ("credential stuffing", "hijack", "swap", "takeover", "cookie", "steal"),
+    ),
+    _rule(
+        "abuse.account_takeover",
+        rf"\b(?:reset|change|recover)\b{_S}{{0,20}}?\b{_OTHERS}\s+(?:[a-z]+\s+){{0,2}}?(?:passwords?|email|"
+        rf"phone number|login|account|2fa|pin)\b{_S}{{0,60}}?(?:without (?:them|him|her|their|his|anyone) "
+        rf"(?:knowing|noticing|permission|consent)|so (?:that )?i can (?:log ?in|access|get in|see|use|read)|"
+        rf"secretly|without (?:telling|asking))",
+        ("password", "email", "phone", "login", "account", "2fa", "pin"),
+    ),
+)
+
+
+def detect(folded: str, squeezed: str | None) -> list[Finding]:
+    return run_intent_rules(INTENT_RULES, folded, squeezed)

@@ -1,0 +1,84 @@
+"""One body in, one decision out: parse, normalise, detect, apply the role's policy, mask.
+
+This is the whole plugin minus the PDK: the handler reads the body and the role, calls
+`evaluate`, and answers, rewrites or passes the request accordingly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kong_plugins.ecommerce_guardrails.detectors import CATEGORIES, Finding, abuse, credentials, payment_card
+from kong_plugins.ecommerce_guardrails.detectors import sql_injection
+from kong_plugins.ecommerce_guardrails.masking import apply_masks
+from kong_plugins.ecommerce_guardrails.normalize import SEPARATOR, Views, fold
+from kong_plugins.ecommerce_guardrails.policy import Policy
+from kong_plugins.ecommerce_guardrails.scanner import Parsed, parse
+
+_ORDER = {c: i for i, c in enumerate(CATEGORIES)}
+
+
+@dataclass
+class Decision:
+    action: str  # allow | block | mask | shadow (the strongest outcome)
+    outcomes: list[tuple[Finding, str]] = field(default_factory=list)  # each finding with its action
+    body: bytes | None = None  # the masked body to send upstream
+
+    @property
+    def blocking(self) -> Finding | None:
+        return next((f for f, a in self.outcomes if a == "block"), None)
+
+
+def detect(parsed: Parsed, views: Views, policy: Policy) -> list[Finding]:
+    findings = payment_card.detect(views.clean, views.folded, views.squeezed, policy.options)
+    findings += credentials.detect(views.clean, views.folded, views.squeezed)
+    for i, segment in enumerate(parsed.segments):
+        if segment.key is not None:
+            end = views.offsets[i + 1] - 1 if i + 1 < len(views.offsets) else len(views.clean)
+            keyed = credentials.find_keyed_value(segment.key, views.offsets[i], views.clean[views.offsets[i] : end])
+            if keyed is not None:
+                findings.append(keyed)
+    findings += sql_injection.detect(views.folded, views.squeezed)
+    findings += abuse.detect(views.folded, views.squeezed)
+    return findings
+
+
+def evaluate(body: bytes, role: str, policy: Policy) -> Decision:
+    if not body:
+        return Decision("allow")
+    parsed = parse(body)
+    if not parsed.segments:
+        return Decision("allow")
+    views = Views([s.text for s in parsed.segments])
+    findings = [f for f in detect(parsed, views, policy) if not _allow_listed(f, views, policy)]
+    if not findings:
+        return Decision("allow")
+    outcomes = [(f, policy.action(role, f)) for f in findings]
+    outcomes = [(f, a) for f, a in outcomes if a != "allow"]
+    outcomes.sort(key=lambda o: (("block", "mask", "shadow").index(o[1]), _ORDER[o[0].category]))
+    if not outcomes:
+        return Decision("allow")
+    strongest = outcomes[0][1]
+    if strongest == "mask":
+        masks = [f for f, a in outcomes if a == "mask"]
+        return Decision("mask", outcomes, apply_masks(parsed, views, masks))
+    return Decision(strongest, outcomes)
+
+
+def _allow_listed(finding: Finding, views: Views, policy: Policy) -> bool:
+    if not policy.allow_phrases and not policy.allow_patterns:
+        return False
+    if finding.start >= 0:
+        text = views.clean
+        matched = fold(text[finding.start : finding.end]).strip()
+        pos = finding.start
+    else:
+        text = views.squeezed if finding.view == "squeezed" and views.squeezed is not None else views.folded
+        matched = finding.matched.strip()
+        pos = min(finding.view_start, len(text))
+    seg_start = text.rfind(SEPARATOR, 0, pos) + 1
+    seg_end = text.find(SEPARATOR, pos)
+    segment = text[seg_start : seg_end if seg_end >= 0 else len(text)]
+    if finding.start >= 0:
+        segment = fold(segment)
+    return policy.allowed((matched, segment.strip()))

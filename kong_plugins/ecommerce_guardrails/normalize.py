@@ -1,0 +1,99 @@
+"""Text normalisation before matching, so that look-alike spellings cannot evade a rule.
+
+Two views of the scanned text are built:
+- `clean`: Unicode NFKC (full-width digits and letters become ASCII), zero-width, bidi and
+  control characters removed. Case and layout are kept, so positions in it can be masked
+  and written back upstream.
+- `folded`: `clean` case-folded, common Cyrillic/Greek look-alikes mapped to Latin, and
+  whitespace collapsed. Intent rules (block only, no positions) match here, plus on a
+  `squeezed` copy where runs of spaced-out single characters ("s e l e c t") are joined.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Characters that render as nothing (or only steer layout) and are used to split keywords.
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f]"
+)
+# C0/C1 controls except tab, newline and carriage return (NUL too: it separates segments).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SPACES = re.compile(r"\s+")
+_OTHER_DIGITS = re.compile(r"(?:(?![0-9])\d)")  # Arabic-Indic, Devanagari, ... decimal digits
+# Four or more single characters, each followed by exactly one separator: "s e l e c t",
+# "p.a.s.s.w.o.r.d", "b-y-p-a-s-s". A double space ends the run, so words stay apart.
+_SPACED_RUN = re.compile(r"(?<!\w)(?:\w[ .\-_*·|]){3,}\w(?!\w)")
+_RUN_SEPARATORS = re.compile(r"[ .\-_*·|]")
+
+# Letters of other scripts that look like Latin ones (after case folding).
+_CONFUSABLES = str.maketrans(
+    {
+        "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
+        "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w",
+        "ɡ": "g", "ο": "o", "α": "a", "ν": "v", "ρ": "p", "τ": "t", "κ": "k", "ι": "i", "ε": "e",
+        "υ": "u", "χ": "x", "ѵ": "v", "ӏ": "l", "ɩ": "i",
+    }
+)  # fmt: skip
+
+SEPARATOR = "\x00"  # joins the text segments of one body; never left inside a segment
+
+
+def clean(text: str) -> str:
+    """NFKC, without invisible and control characters. Case and line breaks are kept."""
+    if text.isascii():
+        return _CONTROL.sub("", text) if _CONTROL.search(text) else text
+    text = _INVISIBLE.sub("", text)
+    text = unicodedata.normalize("NFKC", text)
+    # NFKC can produce characters removed above (rare); a second pass is cheap.
+    text = _INVISIBLE.sub("", text)
+    if _OTHER_DIGITS.search(text):
+        text = _OTHER_DIGITS.sub(lambda m: str(unicodedata.digit(m.group(), 0)), text)
+    return _CONTROL.sub("", text)
+
+
+def fold(cleaned: str) -> str:
+    """Case-folded, look-alikes mapped, whitespace collapsed: the view intent rules match."""
+    text = cleaned.casefold()
+    if not text.isascii():
+        text = text.translate(_CONFUSABLES)
+    return _SPACES.sub(" ", text)
+
+
+def squeeze(folded: str) -> str:
+    """Join spaced-out single characters; returns the input itself when there are none."""
+    if not _SPACED_RUN.search(folded):
+        return folded
+    return _SPACED_RUN.sub(lambda m: _RUN_SEPARATORS.sub("", m.group()), folded)
+
+
+class Views:
+    """The views of one body's text segments, joined with SEPARATOR."""
+
+    __slots__ = ("clean", "folded", "squeezed", "offsets")
+
+    def __init__(self, segments: list[str]) -> None:
+        parts = [clean(s) for s in segments]
+        self.clean = SEPARATOR.join(parts)
+        # offsets[i] = where segment i starts in `clean`
+        self.offsets: list[int] = []
+        pos = 0
+        for part in parts:
+            self.offsets.append(pos)
+            pos += len(part) + 1
+        self.folded = fold(self.clean)
+        squeezed = squeeze(self.folded)
+        self.squeezed: str | None = squeezed if squeezed is not self.folded else None
+
+    def segment_of(self, pos: int) -> int:
+        """Index of the segment that holds position `pos` of `clean`."""
+        lo, hi = 0, len(self.offsets) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.offsets[mid] <= pos:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
