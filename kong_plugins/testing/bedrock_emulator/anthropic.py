@@ -7,7 +7,7 @@ from typing import Any
 
 from . import eventstream, tokens
 from .common import OpContext, Response, StreamResponse, request_id
-from .converse import BOTH_SAMPLING, broken_stream
+from .converse import BOTH_SAMPLING, broken_stream, stream_headers
 from .errors import INVOKE_STREAM_EXCEPTIONS, BedrockError
 from .models import ResolvedModel
 from .replies import Prompt, Reply, ToolDef, plan_reply
@@ -244,10 +244,4 @@ def invoke_stream(model: ResolvedModel, body: dict[str, Any], ctx: OpContext) ->
         metrics["cacheReadInputTokenCount"] = reply.cache_read
         metrics["cacheWriteInputTokenCount"] = reply.cache_write
     frames.append((gap, eventstream.chunk({"type": "message_stop", "amazon-bedrock-invocationMetrics": metrics})))
-    response = StreamResponse(200, [], frames, timing.latency_ms / 1000.0)
-    response.headers = [
-        ("Content-Type", "application/vnd.amazon.eventstream"),
-        ("X-Amzn-Bedrock-Content-Type", "application/json"),
-        ("x-amzn-RequestId", request_id()),
-    ]
-    return response
+    return StreamResponse(200, stream_headers(invoke=True), frames, timing.latency_ms / 1000.0)

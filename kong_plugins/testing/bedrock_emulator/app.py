@@ -58,6 +58,7 @@ class EmulatorApp:
 
     def __init__(self, latency_ms: float = 0, per_token_ms: float = 0, frame_gap_ms: float = 1.0) -> None:
         self.timing = Timing(latency_ms, per_token_ms, frame_gap_ms)
+        self._initial_latency = (latency_ms, per_token_ms)
         self.injector = Injector()
         self.verifier = SigV4Verifier({TEST_ACCESS_KEY_ID: TEST_SECRET_ACCESS_KEY})
         self.bearer_tokens = {TEST_BEARER_TOKEN}
@@ -69,11 +70,12 @@ class EmulatorApp:
 
     # -- control, callable from tests' threads --------------------------------------------------------------
     def reset(self) -> None:
+        """Forget calls, injections and prompt-cache state; latency goes back to the start-up setting."""
         self.injector.clear()
         with self._lock:
             self._calls.clear()
             self.cache.clear()
-        self.timing.latency_ms = self.timing.per_token_ms = 0
+        self.timing.latency_ms, self.timing.per_token_ms = self._initial_latency
 
     def calls(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -7,7 +7,7 @@ from typing import Any
 
 from . import eventstream, tokens
 from .common import OpContext, Response, StreamResponse, Timing, request_id
-from .errors import CONVERSE_STREAM_EXCEPTIONS, BedrockError, lower_camel
+from .errors import CONVERSE_STREAM_EXCEPTIONS, INVOKE_STREAM_EXCEPTIONS, BedrockError, lower_camel
 from .models import ResolvedModel
 from .replies import Prompt, Reply, ToolDef, plan_reply
 
@@ -205,8 +205,11 @@ def converse_stream(model: ResolvedModel, body: dict[str, Any], ctx: OpContext) 
     return StreamResponse(200, stream_headers(), frames, timing.latency_ms / 1000.0)
 
 
-def stream_headers() -> list[tuple[str, str]]:
-    return [("Content-Type", "application/vnd.amazon.eventstream"), ("x-amzn-RequestId", request_id())]
+def stream_headers(invoke: bool = False) -> list[tuple[str, str]]:
+    headers = [("Content-Type", "application/vnd.amazon.eventstream"), ("x-amzn-RequestId", request_id())]
+    if invoke:  # IMWRS names the payload type in its own header
+        headers.append(("X-Amzn-Bedrock-Content-Type", "application/json"))
+    return headers
 
 
 def broken_stream(
@@ -214,7 +217,8 @@ def broken_stream(
 ) -> StreamResponse:
     frames = list(frames)
     frames.append((timing.frame_delay_s(0), stream_error_frame(code, members or CONVERSE_STREAM_EXCEPTIONS)))
-    return StreamResponse(200, stream_headers(), frames, timing.latency_ms / 1000.0, stream_error=code)
+    headers = stream_headers(invoke=members is INVOKE_STREAM_EXCEPTIONS)
+    return StreamResponse(200, headers, frames, timing.latency_ms / 1000.0, stream_error=code)
 
 
 def stream_error_frame(code: str, members: set[str]) -> bytes:

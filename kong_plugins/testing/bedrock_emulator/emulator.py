@@ -87,7 +87,7 @@ class BedrockEmulator:
         return [c for c in calls if c["operation"] == operation] if operation else calls
 
     def reset(self) -> None:
-        """Forget calls, injections, prompt-cache state and latency settings."""
+        """Forget calls, injections and prompt-cache state; latency returns to the constructor values."""
         self.app.reset()
 
     def inject(
