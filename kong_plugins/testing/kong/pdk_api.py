@@ -942,7 +942,7 @@ def _set_serialize_value(ctx: PdkContext, key: Any, value: Any = None, options: 
     if mode not in ("set", "add", "replace"):
         raise PdkThrow("mode must be 'set', 'add' or 'replace'")
     ctx.req.serialize_ops.append((key, value, mode))
-    _edit(ctx.req.serialize_values, key, value, "set" if mode == "replace" else mode)
+    _edit(ctx.req.serialize_values, key, value, mode)  # the tree of plugin-set values only
 
 
 # ---------------------------------------------------------------- router, plugin, node, vault, misc
