@@ -18,7 +18,7 @@ from kong_plugins.core.metrics import start_metrics_server
 from kong_plugins.core.phase import Event, phase_handler
 from kong_plugins.core.shared import load_identity
 from kong_plugins.core.usage import SHARED_RESULT_KEY, LlmResult
-from kong_plugins.token_meter.meter import METER_KEY, TokenMeter
+from kong_plugins.token_meter.meter import METER_KEY, TokenMeter, metrics_endpoint
 from kong_plugins.token_meter.schema import SCHEMA
 
 VERSION = __version__
@@ -31,10 +31,10 @@ __all__ = ["NAME", "PRIORITY", "SCHEMA", "VERSION", "Plugin"]
 class Plugin:
     def __init__(self, config: dict[str, Any]) -> None:
         self.meter = TokenMeter(config)
-        port = int(config.get("metrics_port") or 0)
+        port, addr = metrics_endpoint(config)
         if port:
             try:  # once per process; a busy port must not fail StartInstance (Kong answers 500)
-                start_metrics_server(port, str(config.get("metrics_address") or "0.0.0.0"))
+                start_metrics_server(port, addr)
             except Exception as exc:  # noqa: BLE001
                 log_event("metrics_server_failed", level="warn", plugin=NAME, error_class=type(exc).__name__)
 

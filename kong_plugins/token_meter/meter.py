@@ -7,6 +7,7 @@ the metric objects, the CloudWatch flusher and the DogStatsD client.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from kong_plugins.token_meter.prometheus import PrometheusSink
 from kong_plugins.token_meter.redis_limiter import RedisSettings, shared_redis_limiter
 
 PLUGIN = "token-meter"
+METRICS_PORT_ENV = "TOKEN_METER_METRICS_PORT"
 METER_KEY = "token_meter"  # kong.ctx.shared: identity + reservation, only when reservation is on
 
 _local_limiter = LocalLimiter()  # node-wide: one plugin server per Kong node
@@ -91,8 +93,10 @@ class TokenMeter:
             )
             message = f"Token rate limit exceeded; retry after {decision.retry_after} seconds."
             return Admission(headers, GatewayError("rate_limited", message, code="token_rate_limited", headers=headers))
+        if not decision.reserved:
+            return Admission(headers)
         shared = {**identity.to_shared(), "reserved": decision.reserved, "resolved_at": round(time.time(), 3)}
-        return Admission(headers, shared=shared if decision.reserved else None)
+        return Admission(headers, shared=shared)
 
     def _degraded(self, identity: Identity, limits: tuple[Limit, ...], exc: Exception) -> Admission:
         self._emit("degraded", "access")
@@ -185,6 +189,14 @@ class TokenMeter:
                     fn(*args)
                 except Exception as exc:  # noqa: BLE001
                     log_event("meter_sink_failed", level="warn", plugin=PLUGIN, error_class=type(exc).__name__)
+
+
+def metrics_endpoint(conf: Mapping[str, Any]) -> tuple[int, str]:
+    """Where this server serves /metrics; TOKEN_METER_METRICS_PORT overrides the config (two
+    gateways on one host, or 0 to serve nothing)."""
+    env = os.environ.get(METRICS_PORT_ENV, "")
+    port = int(env) if env.isdigit() else int(conf.get("metrics_port") or 0)
+    return port, str(conf.get("metrics_address") or "0.0.0.0")
 
 
 def redis_settings(conf: Mapping[str, Any]) -> RedisSettings:

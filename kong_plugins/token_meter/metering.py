@@ -87,8 +87,10 @@ class Record:
             return self.error_type
         if self.status == 429:
             return "rate_limited"
-        if self.status in (401, 403):
+        if self.status == 401:
             return "authentication"
+        if self.status == 403:
+            return "permission_denied"
         return "client_error" if self.status < 500 else "server_error"
 
 

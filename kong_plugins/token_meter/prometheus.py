@@ -50,6 +50,7 @@ class PrometheusSink:
         self.m = _defs()
         self.models = frozenset(models or PRICES)
         self.consumer_label = BoundedLabel(consumer_label_limit)
+        self._children: dict[tuple[str, ...], Any] = {}  # bounded: every label is bounded
 
     def model_label(self, model: str) -> str:
         if model == NO_MODEL or model in self.models:
@@ -57,25 +58,33 @@ class PrometheusSink:
         base, _ = split_model_id(model)
         return base if base in self.models else metrics.OTHER
 
+    def child(self, metric: str, *labels: str) -> Any:
+        """The labelled child, cached: labels() takes a lock and builds a key every call."""
+        key = (metric, *labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = self.m[metric].labels(*labels)
+        return found
+
     def record(self, rec: Record) -> None:
         model, role = self.model_label(rec.model), _role(rec.role)
         if rec.input_tokens:
-            self.m["input"].labels(model, role).inc(rec.input_tokens)
+            self.child("input", model, role).inc(rec.input_tokens)
         if rec.usage.output_tokens:
-            self.m["output"].labels(model, role).inc(rec.usage.output_tokens)
+            self.child("output", model, role).inc(rec.usage.output_tokens)
         if rec.cost_usd > 0:
-            self.m["cost"].labels(model, role).inc(rec.cost_usd)
+            self.child("cost", model, role).inc(rec.cost_usd)
         if rec.duration_s is not None:
-            self.m["duration"].labels(model, role).observe(rec.duration_s)
-        self.m["requests"].labels(model, role, rec.status_class).inc()
+            self.child("duration", model, role).observe(rec.duration_s)
+        self.child("requests", model, role, rec.status_class).inc()
         if rec.error_label:
-            self.m["errors"].labels(rec.error_label).inc()
+            self.child("errors", rec.error_label).inc()
 
     def rate_limited(self, consumer: str | None, role: str) -> None:
-        self.m["rate_limited"].labels(self.consumer_label(consumer), _role(role)).inc()
+        self.child("rate_limited", self.consumer_label(consumer), _role(role)).inc()
 
     def degraded(self, phase: str, dependency: str = "redis") -> None:
-        self.m["degraded"].labels(dependency, phase).inc()
+        self.child("degraded", dependency, phase).inc()
 
 
 def _role(role: str) -> str:
