@@ -26,10 +26,10 @@ class _Handler(BaseHTTPRequestHandler):
             "body": body.decode("utf-8", "replace"),
         }
         self.server.seen.append(seen)
-        if self.path.startswith("/stream"):
+        if "/stream" in self.path:
             self._stream()
             return
-        if self.path.startswith("/sleep"):
+        if "/sleep/" in self.path:
             time.sleep(float(self.path.rsplit("/", 1)[-1]))
         out = json.dumps(seen).encode()
         self.send_response(200)

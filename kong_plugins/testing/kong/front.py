@@ -101,6 +101,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _plain_error(self, status: int, request_id: str | None = None) -> None:
         rid = request_id or uuid.uuid4().hex
         body = error_body(HTTP_ERROR_MESSAGES.get(status, "Bad request"), rid)
+        if not str(getattr(self, "request_version", "")).startswith("HTTP/1."):
+            self.request_version = "HTTP/1.1"  # never an HTTP/0.9 answer without a status line
         try:
             self.send_response_only(status)
             self.send_header("Content-Type", JSON_TYPE)

@@ -43,6 +43,7 @@ HTTP_ERROR_MESSAGES = {
     502: "An invalid response was received from the upstream server",
     503: "The upstream server is currently unavailable",
     504: "The upstream server is timing out",
+    505: "HTTP version not supported",
 }
 
 JSON_TYPE = "application/json; charset=utf-8"
