@@ -6,6 +6,7 @@ PDK, no I/O and no boto3. Bad client input raises core.errors.GatewayError
 """
 
 from kong_plugins.bedrock_proxy.translators import anthropic_converse, chat, converse_gemini, openai_converse
+from kong_plugins.bedrock_proxy.translators._common import json_bytes
 from kong_plugins.bedrock_proxy.translators.call import ConverseCall, estimate_prompt_chars
 from kong_plugins.bedrock_proxy.translators.native import usage_from_converse, usage_from_invoke
 
@@ -15,6 +16,7 @@ __all__ = [
     "chat",
     "converse_gemini",
     "estimate_prompt_chars",
+    "json_bytes",
     "openai_converse",
     "usage_from_converse",
     "usage_from_invoke",

@@ -109,6 +109,26 @@ quote = json.encoder.encode_basestring
 dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
+def json_bytes(value: Any) -> bytes:
+    """Compact UTF-8 JSON for a body. A lone surrogate (legal in JSON escapes, not in UTF-8)
+    becomes '?' instead of raising UnicodeEncodeError."""
+    return dumps(value).encode("utf-8", "replace")
+
+
+def utf8(text: str) -> bytes:
+    return text.encode("utf-8", "replace")
+
+
+def dumps_input(value: Any, *, upstream: bool) -> str:
+    """Encode a tool input; nesting beyond the recursion limit is refused, not a crash."""
+    try:
+        return dumps(value)
+    except (RecursionError, ValueError):
+        if upstream:
+            upstream_fail("the model's tool input cannot be encoded")
+        fail("a tool input is nested too deeply")
+
+
 def image_block(media_type: Any, data: Any, field: str) -> dict[str, Any]:
     """A Converse image block from base64 data; the bytes stay base64 as Converse JSON wants."""
     fmt = IMAGE_FORMATS.get(media_type) if isinstance(media_type, str) else None
@@ -193,7 +213,8 @@ def flatten_tool_history(messages: list[dict[str, Any]]) -> None:
         for i, block in enumerate(content):
             use = block.get("toolUse")
             if use is not None:
-                content[i] = {"text": f"[tool call {use['toolUseId']}: {use['name']}({dumps(use['input'])})]"}
+                input_json = dumps_input(use["input"], upstream=False)
+                content[i] = {"text": f"[tool call {use['toolUseId']}: {use['name']}({input_json})]"}
                 continue
             result = block.get("toolResult")
             if result is not None:

@@ -13,6 +13,7 @@ from kong_plugins.bedrock_proxy.translators._common import (
     append_message,
     converse_output_blocks,
     dumps,
+    dumps_input,
     fail,
     flatten_tool_history,
     image_block,
@@ -27,6 +28,7 @@ from kong_plugins.bedrock_proxy.translators._common import (
     stop_reason,
     tool_result,
     usage_from_converse,
+    utf8,
 )
 from kong_plugins.bedrock_proxy.translators.call import ConverseCall
 
@@ -363,7 +365,9 @@ def stream_from_converse(resp: Any, *, model: str, request_id: str, include_usag
             deltas = [f'{{"type":"text_delta","text":{quote(block["text"])}}}'] if block["text"] else []
         elif kind == "tool_use":
             start = dumps({"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}})
-            deltas = [f'{{"type":"input_json_delta","partial_json":{quote(dumps(block["input"]))}}}']
+            deltas = [
+                f'{{"type":"input_json_delta","partial_json":{quote(dumps_input(block["input"], upstream=True))}}}'
+            ]
         elif kind == "thinking":
             start = '{"type":"thinking","thinking":"","signature":""}'
             deltas = [f'{{"type":"thinking_delta","thinking":{quote(block["thinking"])}}}']
@@ -382,4 +386,4 @@ def stream_from_converse(resp: Any, *, model: str, request_id: str, include_usag
         )
     )
     out.append('event: message_stop\ndata: {"type":"message_stop"}\n\n')
-    return "".join(out).encode()
+    return utf8("".join(out))

@@ -12,7 +12,7 @@ from typing import Any
 
 from kong_plugins.bedrock_proxy.translators._common import (
     count,
-    dumps,
+    dumps_input,
     fail,
     opt_int,
     opt_number,
@@ -164,7 +164,7 @@ def _function_response(result: dict[str, Any], field: str) -> dict[str, Any]:
         if "text" in block:
             texts.append(require_str(block["text"], f"{field}.content[{k}].text"))
         elif "json" in block:
-            texts.append(dumps(block["json"]))
+            texts.append(dumps_input(block["json"], upstream=False))
     key = "error" if result.get("status") == "error" else "content"
     return {key: "\n".join(texts)}
 
@@ -260,7 +260,9 @@ def _schema(schema: Any, depth: int) -> Any:
 
 def _tool_use_id(response_id: str, index: int, name: str, args: Any) -> str:
     """Gemini function calls carry no ID we can rely on; derive a stable one."""
-    digest = hashlib.blake2s(f"{response_id}|{index}|{name}|{dumps(args)}".encode(), digest_size=12).hexdigest()
+    digest = hashlib.blake2s(
+        f"{response_id}|{index}|{name}|{dumps_input(args, upstream=True)}".encode("utf-8", "replace"), digest_size=12
+    ).hexdigest()
     return f"tooluse_{digest}"
 
 

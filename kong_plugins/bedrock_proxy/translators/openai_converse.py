@@ -13,6 +13,7 @@ from kong_plugins.bedrock_proxy.translators._common import (
     append_message,
     converse_output_blocks,
     dumps,
+    dumps_input,
     fail,
     flatten_tool_history,
     image_block,
@@ -28,6 +29,7 @@ from kong_plugins.bedrock_proxy.translators._common import (
     stop_reason,
     tool_result,
     usage_from_converse,
+    utf8,
 )
 from kong_plugins.bedrock_proxy.translators.call import ConverseCall
 
@@ -288,7 +290,10 @@ def _message_parts(resp: Any) -> tuple[str, list[dict[str, Any]]]:
                 {
                     "id": str(use.get("toolUseId", f"call_{len(tool_calls)}")),
                     "type": "function",
-                    "function": {"name": str(use.get("name", "")), "arguments": dumps(use.get("input", {}))},
+                    "function": {
+                        "name": str(use.get("name", "")),
+                        "arguments": dumps_input(use.get("input", {}), upstream=True),
+                    },
                 }
             )
     return "".join(texts), tool_calls
@@ -352,4 +357,4 @@ def stream_from_converse(
     if include_usage:
         out.append("data: " + head + '"choices":[],"usage":' + dumps(_usage(resp)) + "}\n\n")
     out.append("data: [DONE]\n\n")
-    return "".join(out).encode()
+    return utf8("".join(out))

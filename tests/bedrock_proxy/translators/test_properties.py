@@ -19,6 +19,7 @@ from kong_plugins.bedrock_proxy.translators import (
     chat,
     converse_gemini,
     estimate_prompt_chars,
+    json_bytes,
     openai_converse,
     usage_from_converse,
     usage_from_invoke,
@@ -51,6 +52,9 @@ leaves = (
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.sampled_from(VALUES)
     | st.text(max_size=8)
+    | st.sampled_from(
+        ["\ud800", "a\udfffb", "\u00e6\u00f8\u00e5 \u4e2d\u6587"]
+    )  # lone surrogates are legal JSON escapes
 )
 json_values = st.recursive(
     leaves,
@@ -110,13 +114,14 @@ FAST = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCh
 def _check_call(call: ConverseCall) -> None:
     assert isinstance(call, ConverseCall)
     json.dumps(call.body, allow_nan=False)
+    json.loads(json_bytes(call.body))
     assert isinstance(call.stream, bool) and isinstance(call.include_usage, bool)
     assert call.requested_model is None or isinstance(call.requested_model, str)
     assert call.max_tokens is None or (isinstance(call.max_tokens, int) and call.max_tokens >= 1)
     assert estimate_prompt_chars(call) >= 0
     # Every Converse call we produce can also be sent to Gemini, or is refused cleanly.
     try:
-        json.dumps(converse_gemini.to_gemini(call), allow_nan=False)
+        json.loads(json_bytes(converse_gemini.to_gemini(call)))
     except GatewayError as err:
         assert err.http_status == 400
 
