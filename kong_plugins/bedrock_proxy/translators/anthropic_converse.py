@@ -79,6 +79,8 @@ def to_converse(body: Any) -> ConverseCall:
         sequences = [require_str(s, f"stop_sequences[{i}]") for i, s in enumerate(require_list(stop, "stop_sequences"))]
         if sequences:
             inference["stopSequences"] = sequences
+            # Claude on Bedrock reports which sequence matched only when asked for it.
+            converse["additionalModelResponseFieldPaths"] = ["/stop_sequence"]
     converse["inferenceConfig"] = inference
 
     extra: dict[str, Any] = {}

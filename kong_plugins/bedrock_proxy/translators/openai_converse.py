@@ -43,6 +43,8 @@ FINISH_REASONS = {
     "content_filtered": "content_filter",
 }
 
+OPENING_USER_TEXT = "."
+
 _EMPTY_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
 
 
@@ -55,6 +57,10 @@ def to_converse(body: Any) -> ConverseCall:
         _add_message(message, f"messages[{i}]", system, messages)
     if not messages:
         fail("messages must contain at least one user message")
+    if messages[0]["role"] == "assistant":
+        # OpenAI accepts a conversation that opens with the assistant (a greeting); Converse
+        # wants a user turn first, so a minimal one is put in front (decision 0039).
+        messages.insert(0, {"role": "user", "content": [{"text": OPENING_USER_TEXT}]})
 
     converse: dict[str, Any] = {"messages": messages}
     if system:
@@ -125,9 +131,11 @@ def _add_message(message: Any, field: str, system: list[dict[str, Any]], message
         if tool_calls is not None:
             for j, call in enumerate(require_list(tool_calls, f"{field}.tool_calls")):
                 blocks.append(_tool_use(call, f"{field}.tool_calls[{j}]"))
-        if not blocks:
+        if blocks:
+            append_message(messages, "assistant", blocks)
+        elif content is None and tool_calls is None:
             fail(f"{field}: an assistant message needs content or tool_calls")
-        append_message(messages, "assistant", blocks)
+        # content "" alone: nothing to send (Converse rejects blank text)
     elif role == "tool":
         tool_call_id = require_str(message.get("tool_call_id"), f"{field}.tool_call_id")
         append_message(messages, "user", [tool_result(tool_call_id, _text_blocks(content, f"{field}.content"))])
