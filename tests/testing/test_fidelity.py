@@ -244,7 +244,7 @@ def test_start_instance_failure_fails_closed_then_rpc_failure_fails_open(fresh_p
     cold = make_request()
     run_phase([fresh_probe.step(mode="mark", tag="cold")], "access", cold, node)
     assert cold.response.status == 500
-    assert json.loads(cold.response.body) == {"message": "An unexpected error occurred"}
+    assert json.loads(cold.response.body) == {"message": "An unexpected error occurred", "request_id": "rid-1"}
     assert node.error_log.find("starting instance: trying to connect")
 
     warmed = make_request()

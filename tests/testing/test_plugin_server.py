@@ -50,6 +50,7 @@ def test_our_three_servers_dump_what_kong_accepts() -> None:
         (dump(Version=None), 'VERSION field does not follow the "x.y.z" format, got: "nil"'),
         (dump(Version="1.0"), 'got: "1.0"'),
         (dump(Version="1.2.3.4"), 'got: "1.2.3.4"'),
+        (dump(Version="1.2.3\n"), "VERSION field does not follow"),
         (dump(Priority=1.5), "PRIORITY field is not a valid integer number"),
         (dump(Priority="10"), "PRIORITY field is not a valid integer number"),
         (dump(Priority=...), "PRIORITY field is not a valid integer number"),
@@ -161,3 +162,10 @@ def test_external_plugins_start_all_three_with_one_prefix_and_stop_cleanly() -> 
         plugins.stop()
     assert not prefix.exists()
     assert node.violations == []
+
+
+def test_socket_path_too_long_is_refused_before_starting() -> None:
+    server = PluginServer.for_script(PROBE, "/tmp/" + "x" * 120)
+    with pytest.raises(PluginServerError, match="socket path too long"):
+        server.start()
+    assert server.pid is None

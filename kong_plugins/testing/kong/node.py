@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+DEFAULT_WS_ID = "00000000-0000-4000-8000-000000000000"  # the harness's one workspace ("default")
 LEVELS = ("debug", "info", "notice", "warn", "error", "crit", "alert", "emerg")
 
 

@@ -13,6 +13,7 @@ import time
 import urllib.parse
 from typing import Any
 
+from kong_plugins.testing.kong.node import DEFAULT_WS_ID
 from kong_plugins.testing.kong.pdk import NotEmulated, PdkContext, PdkThrow, cjson_encode, pdk
 from kong_plugins.testing.kong.request import KongRequest, UpstreamRequest
 
@@ -167,6 +168,9 @@ def serialize(req: KongRequest, node_id: str = "") -> dict[str, Any]:
     req_size = len(req.body) + sum(len(k) + len(x) + 4 for k, v in req.headers.items() for x in v)
     consumer = req.consumer
     credential = req.credential
+    tries = None
+    if req.service_response is not None and up is not None:
+        tries = [{"ip": up.host, "port": up.port, "balancer_latency": 0}]
     root: dict[str, Any] = {
         "request": {
             "id": req.request_id,
@@ -186,19 +190,23 @@ def serialize(req: KongRequest, node_id: str = "") -> dict[str, Any]:
             "request": req.latencies.get("request", 0),
             "receive": req.latencies.get("receive", 0),
         },
-        "tries": [],
+        "tries": tries,
         "route": req.route,
         "service": req.service,
         "consumer": consumer,
         "client_ip": req.client_ip,
         "started_at": int(req.start_time * 1000),
         "source": {"exit": "kong", "error": "kong"}.get(req.response.source, "upstream"),
-        "workspace": "default-ws",
+        "workspace": DEFAULT_WS_ID,
         "workspace_name": "default",
     }
-    if consumer or credential:
+    if credential:  # log.lua build_authenticated_entity: from ctx.authenticated_credential
+        cred_consumer = credential.get("consumer")
         root["authenticated_entity"] = {
-            k: v for k, v in (("id", (credential or {}).get("id")), ("consumer_id", (consumer or {}).get("id"))) if v
+            "id": credential.get("id"),
+            "consumer_id": (cred_consumer or {}).get("id")
+            if isinstance(cred_consumer, dict)
+            else (consumer or {}).get("id"),
         }
     for key, value, mode in req.serialize_ops:
         _edit(root, key, value, mode)
@@ -289,9 +297,10 @@ def _parse_body(body: bytes, content_type: str | None, mimetype: str | None) -> 
     ctype = (mimetype or content_type or "").split(";")[0].strip().lower()
     if ctype == "application/json":
         try:
-            return json.loads(body or b"null")
+            decoded = json.loads(body or b"null")
         except ValueError:
             return None
+        return decoded if isinstance(decoded, dict | list) else None  # Kong: "invalid json body"
     if ctype == "application/x-www-form-urlencoded":
         return _query_table(body.decode("utf-8", errors="replace"))
     return None

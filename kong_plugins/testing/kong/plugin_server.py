@@ -31,7 +31,8 @@ from kong_plugins.testing.kong.pdk_methods import PLUGIN_PHASES
 RunMode = Literal["threads", "gevent"]
 DEFAULT_RUN_MODE: RunMode = "gevent"  # docs/decisions/0001-plugin-server-run-mode.md
 PLUGIN_SCRIPTS = ("bedrock-proxy", "token-meter", "ecommerce-guardrails")
-_VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
+_VERSION_RE = re.compile(r"\d+\.\d+\.\d+")
+MAX_SOCKET_PATH = 107  # sun_path limit on Linux
 
 
 class PluginInfoError(ValueError):
@@ -90,7 +91,7 @@ def parse_plugin_info(stdout: str | bytes, *, source: str = "query_cmd") -> Plug
             )
         priority = int(priority)
     version = info.get("Version")
-    if not isinstance(version, str) or not _VERSION_RE.match(version):
+    if not isinstance(version, str) or not _VERSION_RE.fullmatch(version):
         shown = "nil" if version is None else version
         raise PluginInfoError(
             f'Plugin "{name}" cannot be loaded because its VERSION field does not follow the "x.y.z" format, '
@@ -217,6 +218,10 @@ class PluginServer:
 
     def start(self, *, wait: float = 15.0) -> PluginServer:
         """Query (if not done), spawn, and wait until the socket accepts connections."""
+        if len(self.socket.encode()) > MAX_SOCKET_PATH:
+            raise PluginServerError(
+                f"socket path too long for a Unix socket ({MAX_SOCKET_PATH} bytes max): {self.socket}"
+            )
         if self.info is None:
             self.query()
         Path(self.socket).parent.mkdir(parents=True, exist_ok=True)
@@ -253,6 +258,17 @@ class PluginServer:
             time.sleep(0.02)
         tail = " | ".join(self.error_log.find(f"[{self.name}:")[-5:])
         raise PluginServerError(f"plugin server {self.name} did not open {self.socket} within {timeout}s: {tail}")
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user+system) the current server process used so far (benchmarks)."""
+        pid = self.pid
+        if pid is None:
+            return 0.0
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Kill the current process (tests: simulate a crash; the supervisor respawns it)."""

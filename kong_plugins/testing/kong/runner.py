@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from kong_plugins.testing.kong.node import KongNode
+from kong_plugins.testing.kong.node import DEFAULT_WS_ID, KongNode
 from kong_plugins.testing.kong.pdk import LogSnapshot, PdkContext, PdkResponder, PdkThrow
 from kong_plugins.testing.kong.pdk_api import exit_response, kong_error_body, serialize
 from kong_plugins.testing.kong.pdk_methods import TERMINAL, step_method
@@ -26,7 +26,6 @@ from kong_plugins.testing.kong.plugin_server import PluginInfo, PluginServer
 from kong_plugins.testing.kong.request import KongRequest
 from kong_plugins.testing.kong.rpc import KONG_READ_TIMEOUT, RpcClient, RpcError, RpcStats
 
-DEFAULT_WS_ID = "00000000-0000-4000-8000-000000000000"
 UNEXPECTED = {"message": "An unexpected error occurred"}
 GLOBAL_ONLY_PHASES = ("certificate", "rewrite")
 
@@ -288,14 +287,14 @@ def run_phase(steps: Sequence[Step], phase: str, req: KongRequest, node: KongNod
 
 
 def fail_request(req: KongRequest, phase: str) -> None:
-    """What the client gets when a plugin throws: access uses the delayed response, others Kong's error page."""
+    """What the client gets when a plugin throws. access: flush_delayed_response turns the
+    delayed {message = "An unexpected error occurred"} into kong.response.error(500, ...);
+    rewrite/response: Kong's error handler. Both give the content-negotiated error template."""
+    del phase  # same answer in every phase that can answer
     req.plugin_error = True
-    if phase == "access":
-        exit_response(req, 500, UNEXPECTED)
-    else:
-        body, ctype = kong_error_body(500, None, req.request_id, req.header("accept") or req.header("content-type"))
-        req.response.headers.pop("content-length", None)
-        exit_response(req, 500, body, {"Content-Type": ctype})
+    accept = req.header("accept") or req.header("content-type")
+    body, ctype = kong_error_body(500, UNEXPECTED["message"], req.request_id, accept)
+    exit_response(req, 500, body, {"Content-Type": ctype})
     req.response.source = "error"
 
 
