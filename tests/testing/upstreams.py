@@ -11,6 +11,7 @@ from typing import Any
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     server: EchoUpstream
 
     def log_message(self, *args: Any) -> None:

@@ -79,6 +79,7 @@ Handler = Callable[[KongRequest, ResponseWriter], None]
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # head and body go out as separate writes
     server_version = f"kong/{KONG_VERSION}"
     sys_version = ""
     server: FrontServer
