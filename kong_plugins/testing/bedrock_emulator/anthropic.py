@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from . import eventstream, tokens
-from .common import OpContext, Response, StreamResponse, request_id
-from .converse import BOTH_SAMPLING, broken_stream, stream_headers
+from .common import OpContext, Response, StreamResponse, Timing, request_id
+from .converse import BOTH_SAMPLING, apply_thinking, broken_stream, stream_headers
 from .errors import INVOKE_STREAM_EXCEPTIONS, BedrockError
 from .models import ResolvedModel
 from .replies import Prompt, Reply, ToolDef, plan_reply
@@ -129,6 +129,7 @@ def _apply_sampling(prompt: Prompt, model: ResolvedModel, body: dict[str, Any]) 
         raise BedrockError("ValidationException", BOTH_SAMPLING)
     prompt.max_tokens = body["max_tokens"]
     prompt.stop_sequences = list(body.get("stop_sequences") or [])
+    apply_thinking(prompt, body.get("thinking"), body["max_tokens"])
 
 
 def _plan(model: ResolvedModel, body: dict[str, Any], ctx: OpContext) -> Reply:
@@ -136,6 +137,10 @@ def _plan(model: ResolvedModel, body: dict[str, Any], ctx: OpContext) -> Reply:
     minimum = model.claude.cache_min_tokens if model.claude else 1024
     read, write = ctx.cache_usage(model.base_id, prompt, minimum)
     return plan_reply(prompt, read, write)
+
+
+def _thinking_block(reply: Reply) -> dict[str, Any]:
+    return {"type": "thinking", "thinking": reply.reasoning, "signature": reply.signature}
 
 
 def _content(reply: Reply) -> dict[str, Any]:
@@ -170,7 +175,7 @@ def invoke(model: ResolvedModel, body: dict[str, Any], ctx: OpContext) -> Respon
         "type": "message",
         "role": "assistant",
         "model": model.anthropic_name,
-        "content": [_content(reply)],
+        "content": ([_thinking_block(reply)] if reply.reasoning else []) + [_content(reply)],
         "stop_reason": reply.stop_reason,
         "stop_sequence": reply.stop_sequence,
         "usage": _usage(reply),
@@ -186,6 +191,27 @@ def invoke(model: ResolvedModel, body: dict[str, Any], ctx: OpContext) -> Respon
         headers.append(("X-Amzn-Bedrock-Cache-Read-Input-Token-Count", str(reply.cache_read)))
         headers.append(("X-Amzn-Bedrock-Cache-Write-Input-Token-Count", str(reply.cache_write)))
     return Response(200, headers, json.dumps(payload).encode(), latency / 1000.0)
+
+
+def _thinking_deltas(reply: Reply) -> list[tuple[dict[str, Any], str]]:
+    deltas = [({"type": "thinking_delta", "thinking": p}, p) for p in tokens.split_pieces(reply.reasoning)]
+    return deltas + [({"type": "signature_delta", "signature": reply.signature}, "")]
+
+
+def _block_frames(
+    timing: Timing, index: int, block: dict[str, Any], deltas: list[tuple[dict[str, Any], str]]
+) -> list[tuple[float, bytes]]:
+    """content_block_start, then one content_block_delta per piece, each after its token delay."""
+    frames = [
+        (
+            timing.frame_delay_s(0),
+            eventstream.chunk({"type": "content_block_start", "index": index, "content_block": block}),
+        )
+    ]
+    for delta, piece in deltas:
+        event = {"type": "content_block_delta", "index": index, "delta": delta}
+        frames.append((timing.frame_delay_s(tokens.count(piece)), eventstream.chunk(event)))
+    return frames
 
 
 def invoke_stream(model: ResolvedModel, body: dict[str, Any], ctx: OpContext) -> StreamResponse:
@@ -204,27 +230,24 @@ def invoke_stream(model: ResolvedModel, body: dict[str, Any], ctx: OpContext) ->
         "usage": start_usage,
     }
     frames = [(0.0, eventstream.chunk({"type": "message_start", "message": message}))]
+    index = 0
+    if reply.reasoning:
+        frames += _block_frames(timing, 0, {"type": "thinking", "thinking": ""}, _thinking_deltas(reply))
+        frames.append((gap, eventstream.chunk({"type": "content_block_stop", "index": 0})))
+        index = 1
     block = _content(reply)
     if reply.tool is not None:
         block = dict(block, input={})
         pieces = tokens.split_pieces(json.dumps(reply.tool_input), 12)
-        deltas = [{"type": "input_json_delta", "partial_json": p} for p in pieces]
+        deltas = [({"type": "input_json_delta", "partial_json": p}, p) for p in pieces]
     else:
         block = dict(block, text="")
-        pieces = tokens.split_pieces(reply.text)
-        deltas = [{"type": "text_delta", "text": p} for p in pieces]
-    frames.append((gap, eventstream.chunk({"type": "content_block_start", "index": 0, "content_block": block})))
-    delta_frames = [
-        (
-            timing.frame_delay_s(tokens.count(p)),
-            eventstream.chunk({"type": "content_block_delta", "index": 0, "delta": d}),
-        )
-        for p, d in zip(pieces, deltas, strict=True)
-    ]
+        deltas = [({"type": "text_delta", "text": p}, p) for p in tokens.split_pieces(reply.text)]
+    block_frames = _block_frames(timing, index, block, deltas)
     if ctx.mid_stream_error:
-        return broken_stream(frames + delta_frames[:1], ctx.mid_stream_error, timing, INVOKE_STREAM_EXCEPTIONS)
-    frames += delta_frames
-    frames.append((gap, eventstream.chunk({"type": "content_block_stop", "index": 0})))
+        return broken_stream(frames + block_frames[:2], ctx.mid_stream_error, timing, INVOKE_STREAM_EXCEPTIONS)
+    frames += block_frames
+    frames.append((gap, eventstream.chunk({"type": "content_block_stop", "index": index})))
     stop = {"stop_reason": reply.stop_reason, "stop_sequence": reply.stop_sequence}
     frames.append(
         (

@@ -20,6 +20,7 @@ ALTERNATE = (
     "user and assistant roles and try again."
 )
 NEEDS_TOOL_CONFIG = "The toolConfig field must be defined when using toolUse and toolResult content blocks."
+MODEL_ERRORS = "The model returned the following errors: "
 BOTH_SAMPLING = (
     "The model returned the following errors: `temperature` and `top_p` cannot both be specified for this model. "
     "Please use only one."
@@ -117,6 +118,9 @@ def build_prompt(model: ResolvedModel, body: dict[str, Any]) -> Prompt:
     if uses_tools and not tool_config:
         raise _invalid(NEEDS_TOOL_CONFIG)
     _apply_inference_config(prompt, model, body.get("inferenceConfig") or {})
+    extra = body.get("additionalModelRequestFields") or {}
+    if isinstance(extra, dict) and prompt.max_tokens is not None:
+        apply_thinking(prompt, extra.get("thinking"), prompt.max_tokens, MODEL_ERRORS)
     return prompt
 
 
@@ -160,23 +164,55 @@ def _plan(model: ResolvedModel, body: dict[str, Any], ctx: OpContext) -> Reply:
     return plan_reply(prompt, read, write)
 
 
+def apply_thinking(prompt: Prompt, thinking: Any, max_tokens: int, prefix: str = "") -> None:
+    """Claude extended thinking: validate the budget as Anthropic does and turn reasoning output on."""
+    if not isinstance(thinking, dict) or thinking.get("type") not in ("enabled", "adaptive"):
+        return
+    if thinking["type"] == "enabled":
+        budget = thinking.get("budget_tokens")
+        if not isinstance(budget, int) or budget < 1024:
+            raise _invalid(prefix + "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024")
+        if max_tokens <= budget:
+            raise _invalid(prefix + "`max_tokens` must be greater than `thinking.budget_tokens`.")
+    prompt.thinking = True
+
+
+def _blocks(reply: Reply) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    if reply.reasoning:
+        blocks.append({"reasoningContent": {"reasoningText": {"text": reply.reasoning, "signature": reply.signature}}})
+    if reply.tool is not None:
+        use = {"toolUseId": "tooluse_" + reply.tool_id, "name": reply.tool.name, "input": reply.tool_input}
+        blocks.append({"toolUse": use})
+    else:
+        blocks.append({"text": reply.text})
+    return blocks
+
+
+def _echo(body: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    """Bedrock echoes the performance and service-tier settings it applied."""
+    for key in ("performanceConfig", "serviceTier"):
+        if isinstance(body.get(key), dict):
+            payload[key] = body[key]
+    return payload
+
+
 def converse(model: ResolvedModel, body: dict[str, Any], ctx: OpContext) -> Response:
     reply = _plan(model, body, ctx)
-    if reply.tool is not None:
-        block: dict[str, Any] = {
-            "toolUse": {"toolUseId": "tooluse_" + reply.tool_id, "name": reply.tool.name, "input": reply.tool_input}
-        }
-    else:
-        block = {"text": reply.text}
     latency = ctx.timing.total_ms(reply.output_tokens)
     payload = {
-        "output": {"message": {"role": "assistant", "content": [block]}},
+        "output": {"message": {"role": "assistant", "content": _blocks(reply)}},
         "stopReason": reply.stop_reason,
         "usage": _usage(reply),
         "metrics": {"latencyMs": latency},
     }
     headers = [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id())]
-    return Response(200, headers, json.dumps(payload).encode(), latency / 1000.0)
+    return Response(200, headers, json.dumps(_echo(body, payload)).encode(), latency / 1000.0)
+
+
+def _delta(timing: Timing, index: int, delta: dict[str, Any], piece: str) -> tuple[float, bytes]:
+    body = {"contentBlockIndex": index, "delta": delta}
+    return timing.frame_delay_s(tokens.count(piece)), eventstream.event("contentBlockDelta", body)
 
 
 def converse_stream(model: ResolvedModel, body: dict[str, Any], ctx: OpContext) -> StreamResponse:
@@ -184,24 +220,29 @@ def converse_stream(model: ResolvedModel, body: dict[str, Any], ctx: OpContext) 
     timing = ctx.timing
     gap = timing.frame_delay_s(0)
     frames: list[tuple[float, bytes]] = [(0.0, eventstream.event("messageStart", {"role": "assistant"}))]
+    index = 0
+    if reply.reasoning:
+        frames += [
+            _delta(timing, 0, {"reasoningContent": {"text": p}}, p) for p in tokens.split_pieces(reply.reasoning)
+        ]
+        frames.append(_delta(timing, 0, {"reasoningContent": {"signature": reply.signature}}, ""))
+        frames.append((gap, eventstream.event("contentBlockStop", {"contentBlockIndex": 0})))
+        index = 1
     deltas: list[tuple[float, bytes]] = []
     if reply.tool is not None:
         start = {"toolUse": {"toolUseId": "tooluse_" + reply.tool_id, "name": reply.tool.name}}
-        frames.append((gap, eventstream.event("contentBlockStart", {"contentBlockIndex": 0, "start": start})))
+        frames.append((gap, eventstream.event("contentBlockStart", {"contentBlockIndex": index, "start": start})))
         for piece in tokens.split_pieces(json.dumps(reply.tool_input), 12):
-            delta = {"contentBlockIndex": 0, "delta": {"toolUse": {"input": piece}}}
-            deltas.append((timing.frame_delay_s(tokens.count(piece)), eventstream.event("contentBlockDelta", delta)))
+            deltas.append(_delta(timing, index, {"toolUse": {"input": piece}}, piece))
     else:
-        for piece in tokens.split_pieces(reply.text):
-            delta = {"contentBlockIndex": 0, "delta": {"text": piece}}
-            deltas.append((timing.frame_delay_s(tokens.count(piece)), eventstream.event("contentBlockDelta", delta)))
+        deltas = [_delta(timing, index, {"text": p}, p) for p in tokens.split_pieces(reply.text)]
     if ctx.mid_stream_error:
         return broken_stream(frames + deltas[:1], ctx.mid_stream_error, timing)
     frames += deltas
-    frames.append((gap, eventstream.event("contentBlockStop", {"contentBlockIndex": 0})))
+    frames.append((gap, eventstream.event("contentBlockStop", {"contentBlockIndex": index})))
     frames.append((gap, eventstream.event("messageStop", {"stopReason": reply.stop_reason})))
     metadata = {"usage": _usage(reply), "metrics": {"latencyMs": timing.total_ms(reply.output_tokens)}}
-    frames.append((gap, eventstream.event("metadata", metadata)))
+    frames.append((gap, eventstream.event("metadata", _echo(body, metadata))))
     return StreamResponse(200, stream_headers(), frames, timing.latency_ms / 1000.0)
 
 
