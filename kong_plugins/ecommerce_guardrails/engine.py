@@ -8,8 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kong_plugins.ecommerce_guardrails.detectors import CATEGORIES, Finding, abuse, credentials, payment_card
-from kong_plugins.ecommerce_guardrails.detectors import sql_injection
+from kong_plugins.ecommerce_guardrails.detectors import (
+    CATEGORIES,
+    Finding,
+    abuse,
+    credentials,
+    payment_card,
+    sql_injection,
+)
 from kong_plugins.ecommerce_guardrails.masking import apply_masks
 from kong_plugins.ecommerce_guardrails.normalize import SEPARATOR, Views, fold
 from kong_plugins.ecommerce_guardrails.policy import Policy

@@ -1,18 +1,31 @@
-"""Kong-facing shell of ecommerce-guardrails: reads from and writes to the PDK, calls the core."""
+"""Kong-facing shell of ecommerce-guardrails: reads from and writes to the PDK, calls the core.
+
+PDK calls in the common (clean) case: the identity (first of our plugins, so it resolves
+and shares it), the Content-Length header and the body. Only on a finding: the path (for
+the client's error format) and exit, or set_raw_body plus one response header.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from kong_plugins import __version__
+from kong_plugins.core.client_api import detect_client_api
+from kong_plugins.core.errors import GatewayError
 from kong_plugins.core.identity import IdentitySettings
 from kong_plugins.core.phase import Event, phase_handler
 from kong_plugins.core.shared import load_identity
+from kong_plugins.ecommerce_guardrails.engine import evaluate
+from kong_plugins.ecommerce_guardrails.policy import Policy
+from kong_plugins.ecommerce_guardrails.report import report
 from kong_plugins.ecommerce_guardrails.schema import SCHEMA
 
 VERSION = __version__
 PRIORITY = 945
 NAME = "ecommerce-guardrails"
+RULE_HEADER = "X-Guardrail-Rule"
+CATEGORY_HEADER = "X-Guardrail-Category"
+MASKED_HEADER = "X-Guardrail-Masked"
 
 __all__ = ["NAME", "PRIORITY", "SCHEMA", "VERSION", "Plugin"]
 
@@ -20,7 +33,44 @@ __all__ = ["NAME", "PRIORITY", "SCHEMA", "VERSION", "Plugin"]
 class Plugin:
     def __init__(self, config: dict[str, Any]) -> None:
         self.identity_settings = IdentitySettings.from_config(config)
+        self.policy = Policy.from_config(config)
 
     @phase_handler(NAME, "access")
     def access(self, kong: Any, event: Event) -> None:
-        load_identity(kong, self.identity_settings)
+        identity = load_identity(kong, self.identity_settings, first=True)  # cheap calls before the scan
+        limit = self.policy.max_body_bytes
+        length = _content_length(kong.request.get_header("content-length"))
+        if length is not None and length > limit:
+            raise _too_large(limit)
+        # A known length within the limit: read it even if nginx spilled it to disk. Unknown
+        # (chunked): read without a cap (nginx's client_max_body_size bounds it) and check.
+        body = kong.request.get_raw_body(limit if length is not None else 0) or b""
+        if len(body) > limit:
+            raise _too_large(limit)
+        decision = evaluate(body, identity.role, self.policy)
+        if decision.action == "allow":
+            return
+        event.client_api = detect_client_api(str(kong.request.get_path() or ""))
+        report(decision, identity.role, event.client_api.value)
+        blocking = decision.blocking
+        if blocking is not None:
+            message = f"Blocked by the e-commerce guardrail: category {blocking.category}, rule {blocking.rule_id}."
+            headers = {RULE_HEADER: blocking.rule_id, CATEGORY_HEADER: blocking.category}
+            err = GatewayError("guardrail_blocked", message, self.policy.block_status, "guardrail_blocked", headers)
+            event.exit_error(err)
+            return
+        if decision.body is not None:
+            kong.service.request.set_raw_body(decision.body)
+            rules = sorted({f.rule_id for f, a in decision.outcomes if a == "mask"})
+            kong.response.set_header(MASKED_HEADER, ",".join(rules))
+
+
+def _content_length(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _too_large(limit: int) -> GatewayError:
+    return GatewayError("payload_too_large", f"Request body is larger than the guardrail limit of {limit} bytes.")

@@ -54,19 +54,27 @@ def clean(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-def fold(cleaned: str) -> str:
-    """Case-folded, look-alikes mapped, whitespace collapsed: the view intent rules match."""
+def casefold(cleaned: str) -> str:
+    """Case-folded with look-alike letters mapped to Latin; layout kept."""
     text = cleaned.casefold()
-    if not text.isascii():
-        text = text.translate(_CONFUSABLES)
+    return text if text.isascii() else text.translate(_CONFUSABLES)
+
+
+def collapse(text: str) -> str:
     return _SPACES.sub(" ", text)
 
 
-def squeeze(folded: str) -> str:
-    """Join spaced-out single characters; returns the input itself when there are none."""
-    if not _SPACED_RUN.search(folded):
-        return folded
-    return _SPACED_RUN.sub(lambda m: _RUN_SEPARATORS.sub("", m.group()), folded)
+def fold(cleaned: str) -> str:
+    """Case-folded, look-alikes mapped, whitespace collapsed: the view intent rules match."""
+    return collapse(casefold(cleaned))
+
+
+def squeeze(text: str) -> str | None:
+    """Spaced-out single characters joined ("s e l e c t" -> "select"); None when there are
+    none. Runs on the uncollapsed text, so two or more spaces still separate words."""
+    if not _SPACED_RUN.search(text):
+        return None
+    return _SPACED_RUN.sub(lambda m: _RUN_SEPARATORS.sub("", m.group()), text)
 
 
 class Views:
@@ -83,9 +91,10 @@ class Views:
         for part in parts:
             self.offsets.append(pos)
             pos += len(part) + 1
-        self.folded = fold(self.clean)
-        squeezed = squeeze(self.folded)
-        self.squeezed: str | None = squeezed if squeezed is not self.folded else None
+        folded = casefold(self.clean)
+        self.folded = collapse(folded)
+        squeezed = squeeze(folded)
+        self.squeezed: str | None = collapse(squeezed) if squeezed is not None else None
 
     def segment_of(self, pos: int) -> int:
         """Index of the segment that holds position `pos` of `clean`."""

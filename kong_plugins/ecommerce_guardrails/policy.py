@@ -51,13 +51,13 @@ class Policy:
 
     @classmethod
     def from_config(cls, conf: Mapping[str, Any]) -> Policy:
-        roles_conf = conf.get("roles") if isinstance(conf.get("roles"), Mapping) else {}
+        roles_conf = _mapping(conf.get("roles"))
         role_actions: dict[str, dict[str, str]] = {}
         for role in ROLES:
             defaults = dict(zip(CATEGORIES, DEFAULT_ROLE_ACTIONS[role], strict=True))
-            given = roles_conf.get(role) if isinstance(roles_conf.get(role), Mapping) else {}
+            given = _mapping(roles_conf.get(role))
             role_actions[role] = {c: _action(given.get(c), defaults[c]) for c in CATEGORIES}
-        rule_actions = conf.get("rule_actions") if isinstance(conf.get("rule_actions"), Mapping) else {}
+        rule_actions = _mapping(conf.get("rule_actions"))  # Kong sends an empty map as []
         status = conf.get("block_status")
         return cls(
             role_actions=role_actions,
@@ -99,6 +99,10 @@ class Policy:
 
 def normalise_phrase(text: str) -> str:
     return fold(clean(text)).strip()
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _action(value: Any, default: str) -> str:

@@ -75,11 +75,11 @@ class IntentRule:
         if self.anchors and not any(a in text for a in self.anchors):
             return None
         for m in self.pattern.finditer(text):
-            if self.unless is not None and (
-                self.unless.search(text, max(0, m.start() - 60), m.start()) or self.unless.search(text, m.end(), m.end() + 40)
-            ):
+            if self.unless is not None and (self.unless.search(text, max(0, m.start() - 60), m.end() + 40)):
                 continue
-            return Finding(self.rule_id, self.category, view=view, view_start=m.start(), view_end=m.end(), matched=m.group())
+            return Finding(
+                self.rule_id, self.category, view=view, view_start=m.start(), view_end=m.end(), matched=m.group()
+            )
         return None
 
 
@@ -97,8 +97,11 @@ def run_intent_rules(rules: tuple[IntentRule, ...], folded: str, squeezed: str |
 
 # Shared by the abuse and credential-theft intent rules.
 DEFENSIVE = re.compile(
-    r"\b(?:prevent\w*|detect\w*|protect(?:ion)? (?:against|from|our|my|us)|stop (?:people|fraudsters|scammers|bots|them|this)|"
-    r"report\w*|flag(?:ged|ging)?|spot(?:ting)?|identify\w*|fight\w*|mitigat\w*|defend\w*|fraud team|risk team|"
+    r"\b(?:prevent\w*|detect\w*|protect(?:ion)? (?:against|from|our|my|us)|"
+    r"stop (?:people|fraudsters|scammers|bots|them|this)|"
+    r"report(?:ing)? (?:it|this|them|a|an|the|fake|fraud|abuse|phishing|scams?|suspicious)|"
+    r"(?:where|how) (?:do|can|should) (?:i|we) report|resist\w*|harden\w*|secure (?:against|our|the)|"
+    r"flag(?:ged|ging)?|spot(?:ting)?|identify\w*|fight\w*|mitigat\w*|defend\w*|fraud team|risk team|"
     r"security team|is it (?:legal|illegal|allowed|a crime)|penalt\w*|scammed|phished|victim of|signs of|recogni[sz]e|"
     r"warn\w* (?:customers|users|shoppers)|training (?:for|on)|awareness)\b"
 )

@@ -6,6 +6,8 @@ and questions about defending against abuse ("how do we detect promo abuse?") pa
 
 from __future__ import annotations
 
+import re
+
 from kong_plugins.ecommerce_guardrails.detectors import ABUSE, DEFENSIVE, Finding, IntentRule, run_intent_rules
 
 _S = r"[^.?!\n\x00]"  # within one sentence
@@ -16,11 +18,21 @@ _OTHERS = (
     r"colleague|roommate|sister|brother|friend)'?s|his|her|their|(?:a |the |this |that )?(?:victim|target)'?s?|"
     r"(?:a |any )random|[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]+'?s?)"
 )
-_ZERO = r"(?:to (?:\$|€|£)?0(?:[.,]0+)?\b|to zero|to nothing|to (?:one|1) cent|to a penny|to (?:\$|€|£)?0[.,]01|to free)"
+_ZERO = (
+    r"(?:to (?:\$|€|£)?0(?:[.,]0+)?\b|to zero|to nothing|to (?:one|1) cent|to a penny|to (?:\$|€|£)?0[.,]01|"
+    r"to free)"
+)
 
 
-def _rule(rule_id: str, pattern: str, anchors: tuple[str, ...]) -> IntentRule:
-    return IntentRule(rule_id, ABUSE, pattern, anchors, unless=DEFENSIVE)
+# Getting something "for free" is honest with a warranty, a sample or a programme.
+_FREE_HONESTLY = re.compile(
+    DEFENSIVE.pattern + r"|\b(?:replacement|warranty|broken|damaged|defective|faulty|samples?|reviews?|giveaways?|"
+    r"programme|program|promotions?|loyalty|points|birthday|voucher|gift card|coupon|trial|legally|legit\w*)\b"
+)
+
+
+def _rule(rule_id: str, pattern: str, anchors: tuple[str, ...], unless: re.Pattern[str] = DEFENSIVE) -> IntentRule:
+    return IntentRule(rule_id, ABUSE, pattern, anchors, unless=unless)
 
 
 INTENT_RULES = (
@@ -37,7 +49,8 @@ INTENT_RULES = (
         rf"\b(?:change|edit|modify|alter|set|lower|reduce|drop|manipulat\w*|override|overwrite|rewrite)\b{_S}{{0,30}}?"
         rf"\b(?:price|prices|total|totals|amount|cost|subtotal|order value)\b{_S}{{0,40}}?(?:{_ZERO}|"
         rf"\b(?:in|via|through|using) (?:the )?(?:request|payload|post data|html|javascript|js|cookie|hidden field|"
-        rf"local ?storage|dev ?tools|devtools|inspect element|burp|proxy|api call|browser console)\b|\bclient[- ]side\b)",
+        rf"local ?storage|dev ?tools|devtools|inspect element|burp|proxy|api call|browser console)\b|"
+        rf"\bclient[- ]side\b)",
         ("price", "total", "amount", "cost", "order value"),
     ),
     _rule(
@@ -49,9 +62,10 @@ INTENT_RULES = (
     ),
     _rule(
         "abuse.order_tamper",
-        rf"\b(?:mark|set|flag|change|switch)\b{_S}{{0,20}}?\borders?\b{_S}{{0,25}}?\b(?:as|to) (?:paid|delivered|refunded|"
-        rf"shipped|completed)\b{_S}{{0,60}}?\b(?:without (?:paying|payment|shipping|sending)|even though|although|"
-        rf"before (?:paying|payment)|so (?:i|we) (?:get|don't|do not|can))",
+        rf"\b(?:mark|set|flag|change|switch)\b{_S}{{0,20}}?\borders?\b{_S}{{0,25}}?\b(?:as|to) "
+        rf"(?:paid|delivered|refunded|shipped|completed)\b{_S}{{0,60}}?"
+        rf"\b(?:without (?:paying|payment|shipping|sending)|even though|although|before (?:paying|payment)|"
+        rf"so (?:i|we) (?:get|don't|do not|can))",
         ("order",),
     ),
     # -- promotions
@@ -62,8 +76,21 @@ INTENT_RULES = (
         rf"discounts?|discount codes?|vouchers?|gift ?cards?|gift card codes?|referrals?|referral (?:program|bonus)|"
         rf"loyalty|loyalty points|cashback|rewards? (?:points|program)|first[- ]order|welcome (?:offer|discount)|"
         rf"free trials?|sale codes?)\b",
-        ("promo", "coupon", "discount", "voucher", "gift", "referral", "loyalty", "cashback", "reward", "first",
-         "welcome", "trial", "sale code"),
+        (
+            "promo",
+            "coupon",
+            "discount",
+            "voucher",
+            "gift",
+            "referral",
+            "loyalty",
+            "cashback",
+            "reward",
+            "first",
+            "welcome",
+            "trial",
+            "sale code",
+        ),
     ),
     _rule(
         "abuse.promo_exploit",
@@ -113,6 +140,7 @@ INTENT_RULES = (
         rf"(?!\s+(?:for\s+)?(?:shipping|delivery|extra|again|twice|the return|returns?|restocking|customs|tax|taxes|"
         rf"duties|fees?|more|anything extra|upfront|now|in advance|first))",
         ("free", "without paying", "without payment", "being charged", "without a", "without money"),
+        _FREE_HONESTLY,
     ),
     # -- fraud
     _rule(
@@ -133,7 +161,7 @@ INTENT_RULES = (
     ),
     _rule(
         "abuse.fraud",
-        rf"\b(?:file|submit|make|open|raise|claim|do|get|write|post|create|generate|fake|produce|draft|send)\b"
+        rf"\b(?:file|submit|make|open|raise|claim|write|post|create|generate|fake|produce|draft|send|buy|order)\b"
         rf"{_S}{{0,20}}?\b(?:fake|fraudulent|false|bogus|fabricated|made[- ]up|forged|doctored|photoshopped)\s+"
         rf"(?:[a-z0-9-]+\s+)?(?:chargebacks?|refunds?|refund requests?|claims?|returns?|reviews?|invoices?|receipts?|"
         rf"disputes?|accounts?|identit(?:y|ies)|damage reports?|complaints?|ratings?|testimonials?|photos?|"
@@ -142,7 +170,7 @@ INTENT_RULES = (
     ),
     _rule(
         "abuse.fraud",
-        rf"\b(?:claim|say|pretend|tell (?:them|you|support|the seller|the bank|the courier)|report|lie)\b{_S}{{0,40}}?"
+        rf"\b(?:claim|say|pretend|tell (?:them|you|support|the seller|the bank|the courier)|lie)\b{_S}{{0,40}}?"
         rf"\b(?:never (?:arrived|came|got|received|delivered|showed up)|(?:was|were|got) (?:not delivered|lost|stolen|"
         rf"never delivered|empty|damaged|broken)|didn'?t (?:arrive|get|receive|come)|wasn'?t delivered|not received|"
         rf"item not received|empty box|arrived (?:empty|broken|damaged))\b[^\n\x00]{{0,80}}?\b(?:even though|although|"
@@ -201,7 +229,8 @@ INTENT_RULES = (
     ),
     _rule(
         "abuse.stock_bypass",
-        rf"\b(?:order|buy|reserve|hold|purchase|force)\b{_S}{{0,20}}?\b(?:out[- ]of[- ]stock|sold[- ]out|unavailable)\s+"
+        rf"\b(?:order|buy|reserve|hold|purchase|force)\b{_S}{{0,20}}?"
+        rf"\b(?:out[- ]of[- ]stock|sold[- ]out|unavailable)\s+"
         rf"(?:items?|products?|sizes?|sneakers|shoes)?\s*(?:anyway\s+)?(?:by (?:editing|changing|modifying|tampering|"
         rf"manipulating|calling the api|sending the request)|through the api|via the api)",
         ("stock", "sold", "unavailable"),
@@ -220,8 +249,24 @@ INTENT_RULES = (
         rf"{_S}{{0,30}}?\b(?:2fa|mfa|two[- ]factor|2-step|two[- ]step|otp|one[- ]time (?:code|password)|"
         rf"verification codes?|sms codes?|login|log-in|sign-in|authentication|captcha|account lock(?:out)?|"
         rf"security questions?|password reset)\b",
-        ("2fa", "mfa", "factor", "step", "otp", "one-time", "one time", "code", "login", "log-in", "sign-in",
-         "authentication", "captcha", "lock", "security question", "password reset"),
+        (
+            "2fa",
+            "mfa",
+            "factor",
+            "step",
+            "otp",
+            "one-time",
+            "one time",
+            "code",
+            "login",
+            "log-in",
+            "sign-in",
+            "authentication",
+            "captcha",
+            "lock",
+            "security question",
+            "password reset",
+        ),
     ),
     _rule(
         "abuse.account_takeover",

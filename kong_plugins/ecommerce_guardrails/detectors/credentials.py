@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import re
 
-from kong_plugins.ecommerce_guardrails.detectors import CREDENTIALS, Finding, IntentRule, redacted
+from kong_plugins.ecommerce_guardrails.detectors import CREDENTIALS, DEFENSIVE, Finding, IntentRule, redacted
 
 MASK = redacted(CREDENTIALS)
 
 # Real key formats (case-sensitive), each masked as a whole.
 _KEY_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("cred.aws_access_key", re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA)[A-Z0-9]{16}(?![A-Za-z0-9])")),
+    (
+        "cred.aws_access_key",
+        re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA)[A-Z0-9]{16}(?![A-Za-z0-9])"),
+    ),
     ("cred.jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")),
     (
         "cred.api_key",
@@ -133,8 +136,8 @@ def find_values(clean: str) -> list[Finding]:
     for m in _PRIVATE_KEY.finditer(clean):
         stop = clean.find("\x00", m.end(), m.end() + _MAX_KEY_BLOCK)
         limit = stop if stop >= 0 else min(len(clean), m.end() + _MAX_KEY_BLOCK)
-        end = _PRIVATE_KEY_END.search(clean, m.end(), limit)
-        findings.append(Finding("cred.private_key", CREDENTIALS, m.start(), end.end() if end else limit, MASK))
+        tail = _PRIVATE_KEY_END.search(clean, m.end(), limit)
+        findings.append(Finding("cred.private_key", CREDENTIALS, m.start(), tail.end() if tail else limit, MASK))
     for m in _PASSWORD_ASSIGN.finditer(clean):
         if not _placeholder(m.group(1).rstrip(".,")):
             findings.append(Finding("cred.password.value", CREDENTIALS, m.start(1), m.end(1), MASK))
@@ -166,7 +169,7 @@ _WHOSE = (
     r"sister|brother|mom|dad)'?s?|(?:the |a )?(?:colleague|coworker|manager|boss|victim|target)'?s?|"
     r"(?:this|that) (?:user|customer|account)'?s?|[a-z]+@[a-z0-9.-]+'?s?)"
 )
-_SECRET_NOUN = (
+_CRED_NOUN = (
     r"(?:passwords?|passwds?|credentials?|logins?(?: details)?|log-?in details|api[ _-]?keys?|secret keys?|"
     r"access keys?|private keys?|session (?:tokens?|cookies?|ids?)|auth(?:entication)? tokens?|access tokens?|"
     r"2fa codes?|mfa codes?|otps?|one[- ]time (?:codes?|passwords?|pins?)|password hash(?:es)?|hashes|pins?|"
@@ -182,13 +185,23 @@ INTENT_RULES = (
         CREDENTIALS,
         r"\b(?:what(?:'s| is| are| was)|give|tell|send|show|share|reveal|leak|dump|list|export|retrieve|get|find|"
         r"extract|print|crack|guess|steal|grab|harvest|sniff|phish|obtain|recover|decrypt|look up|access|read)\b"
-        rf"[^.?!\n]{{0,40}}?\b{_WHOSE}\s+(?:[a-z0-9'-]+\s+){{0,3}}?{_SECRET_NOUN}\b{_NOT_OBJECT}",
+        rf"[^.?!\n]{{0,40}}?\b{_WHOSE}\s+(?:[a-z0-9'-]+\s+){{0,3}}?{_CRED_NOUN}\b{_NOT_OBJECT}",
         ("pass", "cred", "login", "log-in", "key", "token", "otp", "code", "pin", "hash", "secur", "session"),
     ),
     IntentRule(
         "cred.theft",
         CREDENTIALS,
-        r"\b(?:dump|export|select|list|extract|download|leak|print|show|give me|read|copy|exfiltrate)\b"
+        r"\b(?:what(?:'s| is| are)|give|tell|send|show|share|reveal|leak|list|get|find|print)\b[^.?!\n]{0,30}?"
+        rf"\b{_CRED_NOUN}\s+(?:of|for|belonging to|used by)\s+(?:the\s+)?(?:customer|user|admin|administrator|"
+        r"account|client|employee|member|another|other|someone|somebody|root|[a-z0-9._%+-]+@)",
+        ("pass", "cred", "login", "log-in", "key", "token", "otp", "code", "pin", "hash", "secur", "session"),
+        DEFENSIVE,
+    ),
+    IntentRule(
+        "cred.theft",
+        CREDENTIALS,
+        r"\b(?:what(?:'s| is| are)|dump|export|select|list|extract|download|leak|print|show|give me|read|copy|"
+        r"exfiltrate)\b"
         r"[^.?!\n]{0,40}?\b(?:password(?:_hash|hash)?e?s|password hashes|credentials|api[ _]keys|secrets|tokens|"
         r"password_hash|passwd)\b[^.?!\n]{0,20}?\b(?:from|in|of|stored in)\s+(?:the\s+)?(?:users?|customers?|"
         r"accounts?|admins?|members?|auth|login|database|db|table|vault|env|\.env|config|secrets? manager)",
@@ -202,6 +215,7 @@ INTENT_RULES = (
         r"(?:login|log-in|sign-in|signin|password reset|bank|paypal|payment|checkout|verification)\s+"
         r"(?:pages?|emails?|forms?|sites?|portals?|screens?|sms|texts?|messages?))",
         ("phish", "fake", "spoof", "lookalike", "look-alike", "fraudulent", "cloned"),
+        DEFENSIVE,
     ),
     IntentRule(
         "cred.theft",
@@ -211,6 +225,7 @@ INTENT_RULES = (
         r"our store|the store|amazon|the shop|courier|dhl|ups|fedex)\b[^\n]{0,100}?\b(?:passwords?|credentials?|"
         r"log ?in|card|otp|code|pin|verify|account details)",
         ("pretend", "impersonat", "pose as", "posing as", "disguised", "acting as"),
+        DEFENSIVE,
     ),
     IntentRule(
         "cred.theft",

@@ -32,6 +32,9 @@ _ID_LABEL = re.compile(
     r"\s*(?:no\.?|number|num|nr|id|#|code)?\s*[:#=]?\s*$"
 )
 
+# An identifier prefix glued to the number: "ORD-4526...", "INV#4526...".
+_ID_PREFIX = re.compile(r"[a-z]{1,8}[-_#/]$")
+
 # Public test numbers of the big processors (Stripe, Adyen, Braintree, PayPal docs).
 TEST_PANS = frozenset(
     {
@@ -45,7 +48,7 @@ TEST_PANS = frozenset(
 )  # fmt: skip
 
 _CVV = re.compile(
-    r"\b(?:cvv2?|cvc2?|cav2|csc|security code|card (?:verification|security) (?:code|value|number))\b"
+    r"\b(?:cvv2?|cvc2?|cav2|csc|security code|card (?:verification|security) (?:code|value|number))(?:\b|(?=\d))"
     r"[^\d\n]{0,20}?(?<!\d)(\d{3,4})(?!\d)",
     re.IGNORECASE,
 )
@@ -193,14 +196,13 @@ def _looks_like_card(clean: str, start: int, end: int, sizes: list[int]) -> bool
         return True
     if not _card_layout(sizes):
         return False
-    return _ID_LABEL.search(before) is None
+    return _ID_LABEL.search(before) is None and _ID_PREFIX.search(before) is None
 
 
 def find_card_values(clean: str, has_card: bool) -> list[Finding]:
     """CVV values always; expiry dates only next to strong card words or a card number."""
-    findings = [
-        Finding("pii.card.cvv", PAYMENT_CARD, m.start(1), m.end(1), redacted(PAYMENT_CARD)) for m in _CVV.finditer(clean)
-    ]
+    mask = redacted(PAYMENT_CARD)
+    findings = [Finding("pii.card.cvv", PAYMENT_CARD, m.start(1), m.end(1), mask) for m in _CVV.finditer(clean)]
     for m in _EXPIRY.finditer(clean):
         if has_card or findings or _STRONG_CARD_WORDS.search(clean[max(0, m.start() - 80) : m.end() + 40].lower()):
             findings.append(Finding("pii.card.expiry", PAYMENT_CARD, m.start(1), m.end(1), redacted(PAYMENT_CARD)))

@@ -25,7 +25,8 @@ INTENT_RULES = (
     IntentRule(
         "sqli.tautology",
         SQL_INJECTION,
-        rf"{_Q}\s*\)*\s*(?:or|\|\||xor)\s*\(*\s*{_Q}?\w{{1,20}}{_Q}?\s*(?:=|<>|!=|<=>|>=?|<=?|\blike\b|\bis\b)\s*\(*{_Q}?\w"
+        rf"{_Q}\s*\)*\s*(?:or|\|\||xor)\s*\(*\s*{_Q}?\w{{0,20}}{_Q}?\s*(?:=|<>|!=|<=>|>=?|<=?|\blike\s+{_Q}|"
+        rf"\bis\s+(?:not\s+)?null)\s*\(*(?:{_Q}|\w)"
         rf"|\b(?:or|and)\s+(\d{{1,6}})\s*=\s*\1\b"
         rf"|\bor\s+{_Q}(\w{{1,20}}){_Q}\s*=\s*{_Q}\2{_Q}"
         rf"|{_Q}\s*\)*\s*(?:or|\|\|)\s*(?:true|not\s*false|1)\s*(?:--|#|/\*|;|\)|$)",
@@ -34,8 +35,9 @@ INTENT_RULES = (
     IntentRule(
         "sqli.stacked",
         SQL_INJECTION,
-        r";\s*(?:drop\s+(?:table|database|schema|view|index|user)\b|truncate\b|delete\s+from\s+[\w.\[\]`\"]+"
-        r"|update\s+[\w.\[\]`\"]+\s+set\b|insert\s+into\b|exec(?:ute)?\s+(?:xp_|sp_|master\.)|shutdown\b"
+        r";\s*(?:drop\s+(?:table|database|schema|view|index|user)\b|truncate\b"
+        r"|delete\s+from\s+" + _TABLE + r"(?:\s*(?:;|--|$|\x00|\))|\s+where\b)"
+        r"|update\s+" + _TABLE + r"\s+set\b|insert\s+into\b|exec(?:ute)?\s+(?:xp_|sp_|master\.)|shutdown\b"
         r"|alter\s+(?:table|user|database|login)\b|create\s+(?:table|user|login|database|trigger|function)\b"
         r"|grant\s+\w+(?:\s*,\s*\w+)*\s+on\b|select\s+[\w*,\s.()]{1,60}?\s+from\s+\w"
         r"|waitfor\s+delay\b|select\s+(?:pg_)?sleep\s*\()",
@@ -44,7 +46,7 @@ INTENT_RULES = (
     IntentRule(
         "sqli.comment",
         SQL_INJECTION,
-        rf"\w{_Q}\s*\)*\s*(?:--|#|/\*)|{_Q}\s*;\s*(?:--|#)",
+        rf"\w{_Q}\)*(?:--|#|/\*)|\w{_Q}\s*\)*\s*(?:--|#)\s*(?:$|\x00|{_Q})|{_Q}\s*;\s*(?:--|#)",
         ("--", "#", "/*"),
     ),
     IntentRule(
@@ -58,8 +60,11 @@ INTENT_RULES = (
     IntentRule(
         "sqli.destructive",
         SQL_INJECTION,
-        r"\bdrop\s*(?:table|database|schema)\b|\btruncate\s+(?:table\s+)?" + _TABLE
-        + r"|\bdelete\s+from\s+" + _TABLE + r"(?:\s*(?:;|--|$|\x00|\))|\s+where\b)"
+        r"\bdrop\s*(?:table|database|schema)\b|\btruncate\s+(?:table\s+)?"
+        + _TABLE
+        + r"|\bdelete\s+from\s+"
+        + _TABLE
+        + r"(?:\s*(?:;|--|$|\x00|\))|\s+where\b)"
         r"|\bupdate\s+" + _TABLE + r"\s+set\s+[\w.`\"]+\s*=|\balter\s+table\s+[\w.`\"]+\s+(?:drop|add|modify|rename)\b"
         r"|\bgrant\s+all\b|\binsert\s+into\s+" + _TABLE + r"\s*(?:\(|values\b|select\b)",
         ("drop", "truncate", "delete", "update", "alter", "grant", "insert"),
@@ -68,7 +73,10 @@ INTENT_RULES = (
         "sqli.raw_select",
         SQL_INJECTION,
         r"\bselect\s+(?:distinct\s+|top\s+\d+\s+)?(?:\*|[\w.]+\s*\(|[\w.]+\s*,\s*[\w.]|\w+_\w+|\w+\.\w+)"
-        r"[^;\x00]{0,200}?\bfrom\s+" + _TABLE + r"|\bselect\s+\w+\s+from\s+" + _TABLE
+        r"[^;\x00]{0,200}?\bfrom\s+"
+        + _TABLE
+        + r"|\bselect\s+\w+\s+from\s+"
+        + _TABLE
         + r"\s+(?:where|join|inner|left|right|order\s+by|group\s+by|limit)\b",
         ("select",),
     ),
