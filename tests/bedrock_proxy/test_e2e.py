@@ -22,7 +22,6 @@ from botocore.config import Config
 from kong_plugins.bedrock_proxy import policy as p
 from kong_plugins.core.pricing import estimate_cost
 from kong_plugins.core.usage import Usage
-from kong_plugins.testing.bedrock_emulator import TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY
 from kong_plugins.testing.kong.fixtures import offline_env
 from kong_plugins.testing.kong.gateway import Gateway
 
