@@ -55,6 +55,10 @@ class BedrockEmulator:
             ready.set()
             loop.run_forever()
             loop.run_until_complete(self._server.close())
+            pending = asyncio.all_tasks(loop)
+            for task in pending:  # streams still sleeping between frames
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.close()
 
         self._thread = threading.Thread(target=run, name="bedrock-emulator", daemon=True)

@@ -127,3 +127,44 @@ def test_command_form_serves_and_prints_its_port():
     finally:
         proc.terminate()
         assert proc.wait(10) == 0
+
+
+def test_client_disconnect_mid_stream_leaves_the_server_healthy(emulator):
+    from .helpers import model_path
+
+    emulator.set_latency(latency_ms=0, per_token_ms=20)  # a slow stream
+    host, port = emulator.url.removeprefix("http://").split(":")
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from kong_plugins.testing.bedrock_emulator import TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY
+
+    path = model_path(SONNET, "converse-stream")
+    raw = json.dumps({"messages": user("hello EMU-WORDS-50")}).encode()
+    req = AWSRequest(method="POST", url=emulator.url + path, data=raw, headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials(TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY), "bedrock", "us-east-1").add_auth(req)
+    head = "".join(f"{k}: {v}\r\n" for k, v in req.headers.items())
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Length: {len(raw)}\r\n{head}\r\n".encode() + raw
+        )
+        assert sock.recv(100).startswith(b"HTTP/1.1 200")
+    emulator.set_latency(0, 0)
+    assert emulator.client().converse(modelId=SONNET, messages=user("x"))["stopReason"] == "end_turn"
+
+
+def test_garbage_request_line_gets_400_and_close(emulator):
+    host, port = emulator.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"NONSENSE\r\n\r\n")
+        data = sock.recv(1000)
+        assert data.startswith(b"HTTP/1.1 400") and sock.recv(1000) == b""
+
+
+def test_streams_work_with_per_token_latency(emulator):
+    emulator.set_latency(latency_ms=5, per_token_ms=1)
+    resp = emulator.client().converse_stream(modelId=SONNET, messages=user("hi"))
+    events = list(resp["stream"])
+    metadata = events[-1]["metadata"]
+    assert metadata["metrics"]["latencyMs"] == 5 + metadata["usage"]["outputTokens"]
