@@ -215,7 +215,7 @@ def _tools(config: dict[str, Any]) -> dict[str, Any]:
         schema = spec.get("inputSchema")
         schema = schema.get("json") if isinstance(schema, dict) else None
         if isinstance(schema, dict) and schema.get("properties"):
-            declaration["parameters"] = _schema(schema, 0)
+            declaration["parameters"] = _schema(schema, 0, _definitions(schema))
         declarations.append(declaration)
     if not declarations:
         return {}
@@ -230,10 +230,21 @@ def _tools(config: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _schema(schema: Any, depth: int) -> Any:
-    """Keep only the keywords Gemini's Schema accepts; ["x", "null"] types become nullable."""
+def _definitions(schema: dict[str, Any]) -> dict[str, Any]:
+    defs = schema.get("$defs", schema.get("definitions"))
+    return defs if isinstance(defs, dict) else {}
+
+
+def _schema(schema: Any, depth: int, defs: dict[str, Any]) -> Any:
+    """Keep only the keywords Gemini's Schema accepts; ["x", "null"] types become nullable,
+    local $refs (pydantic's nested models) are inlined."""
     if not isinstance(schema, dict) or depth > 32:
         return schema
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith(("#/$defs/", "#/definitions/")):
+        target = defs.get(ref.rpartition("/")[2])
+        if isinstance(target, dict):
+            schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
     out: dict[str, Any] = {}
     for key, value in schema.items():
         if key not in _SCHEMA_KEYS:
@@ -244,13 +255,17 @@ def _schema(schema: Any, depth: int) -> Any:
                 out["nullable"] = True
             value = kinds[0] if kinds else "string"
         elif key == "properties" and isinstance(value, dict):
-            value = {name: _schema(sub, depth + 1) for name, sub in value.items()}
+            value = {name: _schema(sub, depth + 1, defs) for name, sub in value.items()}
         elif key == "enum" and isinstance(value, list):
             value = [v for v in value if isinstance(v, str)]  # Gemini enums are string-only
             if not value or schema.get("type") not in ("string", ["string", "null"]):
                 continue
         elif key == "items" or key == "anyOf":
-            value = [_schema(s, depth + 1) for s in value] if isinstance(value, list) else _schema(value, depth + 1)
+            value = (
+                [_schema(s, depth + 1, defs) for s in value]
+                if isinstance(value, list)
+                else _schema(value, depth + 1, defs)
+            )
         out[key] = value
     return out
 

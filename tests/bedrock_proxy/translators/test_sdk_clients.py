@@ -13,9 +13,11 @@ from typing import Any
 import anthropic
 import httpx2
 import openai
+import pytest
 from google.genai import types as gemini_types
 
 from kong_plugins.bedrock_proxy.translators import anthropic_converse, converse_gemini, openai_converse
+from tests.bedrock_proxy.translators.golden_runner import load_tables
 
 TEXT_ANSWER = {
     "output": {"message": {"role": "assistant", "content": [{"text": "Hello from Bedrock"}]}},
@@ -309,3 +311,29 @@ def test_gemini_sdk_response_shape_translates_for_both_client_apis():
     anthropic_doc = anthropic_converse.from_converse(converse, model="gemini-3-flash", request_id="r")
     assert anthropic_doc["content"][0]["type"] == "tool_use" and anthropic_doc["stop_reason"] == "tool_use"
     assert anthropic_doc["usage"]["input_tokens"] == 10 and anthropic_doc["usage"]["cache_read_input_tokens"] == 10
+
+
+GEMINI_MODELS = {
+    "systemInstruction": gemini_types.Content,
+    "generationConfig": gemini_types.GenerationConfig,
+    "toolConfig": gemini_types.ToolConfig,
+}
+GEMINI_BODIES = [
+    pytest.param(case["expected"], id=case["name"])
+    for path, table in load_tables().items()
+    if table["function"] == "converse_gemini.to_gemini"
+    for case in table["cases"]
+    if "expected" in case
+]
+
+
+@pytest.mark.parametrize("body", GEMINI_BODIES)
+def test_every_golden_gemini_body_validates_with_google_genai_types(body):
+    assert set(body) <= {"systemInstruction", "contents", "generationConfig", "tools", "toolConfig"}
+    for key, model in GEMINI_MODELS.items():
+        if key in body:
+            model.model_validate(body[key])
+    for content in body["contents"]:
+        gemini_types.Content.model_validate(content)
+    for tool in body.get("tools", []):
+        gemini_types.Tool.model_validate(tool)
