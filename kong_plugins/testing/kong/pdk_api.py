@@ -950,6 +950,8 @@ def _set_serialize_value(ctx: PdkContext, key: Any, value: Any = None, options: 
     mode = options.get("mode", "set") if isinstance(options, dict) else "set"
     if mode not in ("set", "add", "replace"):
         raise PdkThrow("mode must be 'set', 'add' or 'replace'")
+    if ctx.in_log:
+        return  # lands in the timer's clone of ngx.ctx: too late for any logger, no visible effect
     ctx.req.serialize_ops.append((key, value, mode))
     _edit(ctx.req.serialize_values, key, value, mode)  # the tree of plugin-set values only
 

@@ -130,7 +130,7 @@ kong.log.inspect                           any
 kong.log.inspect.on                        any
 kong.log.inspect.off                       any
 kong.log.set_format                        any
-kong.log.set_serialize_value               RW A RS
+kong.log.set_serialize_value               RW A RS L
 
 kong.router.get_route                      A RS L
 kong.router.get_service                    A RS L
