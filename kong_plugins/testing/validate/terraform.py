@@ -187,10 +187,10 @@ def check_fmt(paths: list[Path]) -> Problems:
         problems += fmt_problems(path, path.read_text())
     exe = find_tool("terraform")
     if exe:
-        for path in (p for p in paths if p.suffix in (".tf", ".tfvars")):
-            code, out = run_tool([exe, "fmt", "-check", "-diff", "-no-color", str(path)])
-            if code != 0:
-                problems.append(f"{path}: terraform fmt -check failed:\n{_strip_cli_warning(out)}")
+        targets = [str(p) for p in paths if p.suffix in (".tf", ".tfvars")]
+        code, out = run_tool([exe, "fmt", "-check", "-diff", "-no-color", *targets])
+        if code != 0:
+            problems.append(f"terraform fmt -check failed:\n{_strip_cli_warning(out)}")
     return problems
 
 

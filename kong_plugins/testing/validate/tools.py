@@ -58,11 +58,13 @@ def checkov(directory: Path) -> Problems:
         [exe, "-d", str(directory), "--framework", "terraform", "--skip-download", "--quiet", "-o", "json"],
         timeout=300,
     )
-    start = out.find("{") if out.lstrip().startswith("{") or "\n{" not in out else out.find("\n{") + 1
-    try:
-        report = json.loads(out[start:]) if start >= 0 else None
-    except ValueError:
-        report = None
+    report = None
+    start = out.find("{")
+    while start >= 0 and report is None:
+        try:
+            report, _ = json.JSONDecoder().raw_decode(out, start)
+        except ValueError:
+            start = out.find("{", start + 1)
     if report is None:
         if code == 0 and "No Terraform" not in out:
             return []
