@@ -190,13 +190,16 @@ class Gateway:
         timings: dict[str, float] = {"start": started}
         match = self.router.match(req.method, req.path, req.header("host") or req.host)
         steps: list[Step] = []
-        if match is None or match.service is None:
+        if match is None:
             kong_error(req, 404, NO_ROUTE)
         else:
             req.route, req.service, req.uri_captures = match.route, match.service, match.captures
-            req.upstream = self._upstream_request(req, match.service, match.upstream_path)
+            if match.service is not None:
+                req.upstream = self._upstream_request(req, match.service, match.upstream_path)
             steps = self._run_access(req)
-        if req.exited or match is None or match.service is None:
+            if not req.exited and match.service is None:
+                kong_error(req, 503, "no Service found with those values")  # kong/init.lua
+        if req.exited:
             self._finish_kong_response(req, out, timings)
             self._after(req, steps, timings)
             return
@@ -263,15 +266,16 @@ class Gateway:
     def _proxy(self, req: KongRequest, steps: list[Step], out: ResponseWriter, timings: dict[str, float]) -> None:
         assert req.upstream is not None and req.service is not None
         service = req.service
-        opts = req.service_options
+        timeouts = req.service_options.get("timeouts") or {}  # kong.service.set_timeouts
+        tls_verify = req.service_options.get("tls_verify", self.tls_verify)
         timings["proxy_start"] = time.monotonic()
         try:
             resp = upstream_client.send(
                 req.upstream,
-                connect_timeout=float(opts.get("connect_timeout", service["connect_timeout"])) / 1000,
-                read_timeout=float(opts.get("read_timeout", service["read_timeout"])) / 1000,
+                connect_timeout=float(timeouts.get("connect", service["connect_timeout"])) / 1000,
+                read_timeout=float(timeouts.get("read", service["read_timeout"])) / 1000,
                 overrides=self.upstream_hosts,
-                tls_verify=self.tls_verify,
+                tls_verify=bool(tls_verify),
             )
             timings["first_byte"] = time.monotonic()
             headers = _lower(resp.headers)
