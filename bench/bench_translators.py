@@ -121,6 +121,7 @@ def main() -> None:
         f"request sizes: openai {len(json.dumps(OPENAI_REQUEST))} B, anthropic {len(json.dumps(ANTHROPIC_REQUEST))} B, "
         f"converse answer {len(json.dumps(CONVERSE_ANSWER))} B, gemini answer {len(json.dumps(GEMINI_ANSWER))} B"
     )
+    raw_request = json.dumps(OPENAI_REQUEST)
     rows: list[tuple[str, Callable[[], Any]]] = [
         ("openai    to_converse", lambda: openai_converse.to_converse(OPENAI_REQUEST)),
         ("openai    from_converse", lambda: openai_converse.from_converse(CONVERSE_ANSWER, created=1, **kw)),
@@ -136,7 +137,7 @@ def main() -> None:
         ("gemini    converse_from_gemini", lambda: converse_gemini.converse_from_gemini(GEMINI_ANSWER)),
         ("usage_from_converse", lambda: usage_from_converse(CONVERSE_ANSWER)),
         ("estimate_prompt_chars", lambda: estimate_prompt_chars(anthropic_call)),
-        ("(scale) json.loads openai request", lambda: json.loads(json.dumps(OPENAI_REQUEST))),
+        ("(scale) json.loads openai request", lambda: json.loads(raw_request)),
         ("(scale) json.dumps converse body", lambda: json.dumps(openai_call.body, separators=(",", ":"))),
     ]
     for name, func in rows:
