@@ -64,6 +64,31 @@ def run(mode: RunMode, events: int, concurrency: int) -> tuple[float, float, flo
     return wall / rpcs * 1e6, cpu / pdk * 1e6, events / wall
 
 
+def serialisation(mode: RunMode, where: str, events: int = 4, sleep: float = 0.2) -> float:
+    """Wall time of `events` concurrent events that each sleep `sleep` s before/after their first PDK call."""
+    node = KongNode()
+    with tempfile.TemporaryDirectory(prefix="kb-", dir="/tmp") as prefix:
+        server = PluginServer.for_script(PLUGIN, prefix, mode=mode, error_log=node.error_log).start()
+        try:
+            assert server.info is not None
+            plugin = ExternalPlugin(server.info, server.socket, node, rpc_timeout=10)
+            config = PluginConfig(str(uuid.uuid4()), "pdk_loop", {"calls": 1, f"sleep_{where}": sleep}, seq=1)
+
+            def one(_: int) -> None:
+                req = KongRequest(method="GET", path="/", raw_query="", headers={}, body=b"")
+                plugin.handle_event(config, "access", req)
+
+            one(0)
+            t0 = time.perf_counter()
+            with ThreadPoolExecutor(events) as pool:
+                list(pool.map(one, range(events)))
+            wall = time.perf_counter() - t0
+            plugin.close()
+        finally:
+            server.stop()
+    return wall
+
+
 def main() -> None:
     events = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     print(f"{events} access events x {CALLS} PDK calls (= {CALLS + 1} RPC round trips each)")
@@ -72,6 +97,10 @@ def main() -> None:
         for conc in (1, 10):
             rt, cpu, eps = run(mode, events, conc)  # type: ignore[arg-type]
             print(f"{mode:8} {conc:>7} {rt:>14.1f} {cpu:>23.1f} {eps:>9.0f}")
+    print("\n4 concurrent events sleeping 0.2 s (kong-pdk serialises code before the first PDK call):")
+    for mode in ("threads", "gevent"):
+        before, after = serialisation(mode, "before"), serialisation(mode, "after")  # type: ignore[arg-type]
+        print(f"{mode:8} sleep before first PDK call: {before:.2f} s   after: {after:.2f} s")
 
 
 if __name__ == "__main__":

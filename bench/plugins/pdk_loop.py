@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any
 
 from kong_pdk.cli import start_dedicated_server
+
+SCHEMA = [
+    {"calls": {"type": "integer", "default": 1}},
+    {"sleep_before": {"type": "number", "default": 0}},
+    {"sleep_after": {"type": "number", "default": 0}},
+]
 
 
 class Plugin:
     def __init__(self, config: dict[str, Any]) -> None:
         self.calls = int(config.get("calls", 1))
+        self.sleep_before = float(config.get("sleep_before", 0))
+        self.sleep_after = float(config.get("sleep_after", 0))
 
     def access(self, kong: Any) -> None:
+        time.sleep(self.sleep_before)  # before the first PDK call: under kong-pdk's event lock
         for _ in range(self.calls):
             kong.request.get_header("x-bench")
+        time.sleep(self.sleep_after)
 
 
 if __name__ == "__main__":
@@ -24,4 +35,4 @@ if __name__ == "__main__":
         monkey.patch_all()
     if "--no-lua-style" not in sys.argv:
         sys.argv.append("--no-lua-style")
-    start_dedicated_server("pdk_loop", Plugin, "0.1.0", 900, [{"calls": {"type": "integer", "default": 1}}])
+    start_dedicated_server("pdk_loop", Plugin, "0.1.0", 900, SCHEMA)
