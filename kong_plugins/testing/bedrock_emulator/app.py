@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 from . import bedrock, gemini
 from .common import OpContext, Response, StreamResponse, Timing, request_id
 from .errors import BedrockError, GoogleError, bedrock_for, google_for
-from .injection import Injector, strip_marker
+from .injection import STREAM_OPERATIONS, Injector, strip_marker
 from .sigv4 import SigV4Verifier, check_bearer
 
 TEST_ACCESS_KEY_ID = "AKIAEMULATORTEST0001"
@@ -64,7 +64,7 @@ class EmulatorApp:
         self.bearer_tokens = {TEST_BEARER_TOKEN}
         self.gemini_keys = {TEST_GEMINI_API_KEY}
         self.cache: set[str] = set()
-        self._calls: deque[dict[str, Any]] = deque(maxlen=MAX_CALLS)
+        self._calls: deque[tuple[Request, str, str | None, int, str | None, float]] = deque(maxlen=MAX_CALLS)
         self._lock = threading.Lock()
         self.requests_served = 0
 
@@ -79,7 +79,8 @@ class EmulatorApp:
 
     def calls(self) -> list[dict[str, Any]]:
         with self._lock:
-            return list(self._calls)
+            entries = list(self._calls)
+        return [_call_view(*entry) for entry in entries]
 
     # -- serving ---------------------------------------------------------------------------------------------
     def handle(self, req: Request) -> Response | StreamResponse:
@@ -103,25 +104,11 @@ class EmulatorApp:
         return response
 
     def _record(self, req: Request, operation: str, model_id: str | None, response: Response | StreamResponse) -> None:
-        headers = {k: ("REDACTED" if k in REDACTED_HEADERS else v) for k, v in req.headers.items()}
-        try:
-            body: Any = json.loads(req.body) if req.body else None
-        except ValueError:
-            body = req.body.decode("utf-8", "replace")
-        call = {
-            "method": req.method,
-            "path": _redact_target(req.target),
-            "operation": operation,
-            "model_id": model_id,
-            "headers": headers,
-            "body": body,
-            "status": response.status,
-            "time": time.time(),
-        }
-        if isinstance(response, StreamResponse):
-            call["stream_error"] = response.stream_error
+        """Keep the raw request; redaction and JSON parsing wait until someone reads the log."""
+        stream_error = response.stream_error if isinstance(response, StreamResponse) else None
+        entry = (req, operation, model_id, response.status, stream_error, time.time())
         with self._lock:
-            self._calls.append(call)
+            self._calls.append(entry)
 
     def _bedrock(self, req: Request, operation: str, model_id: str) -> Response | StreamResponse:
         try:
@@ -200,6 +187,29 @@ class EmulatorApp:
         if name == "stats":
             return _json_response(200, {"requests": self.requests_served, "cpu_seconds": time.process_time()})
         return _json_response(404, {"error": f"unknown control endpoint {name!r}"})
+
+
+def _call_view(
+    req: Request, operation: str, model_id: str | None, status: int, stream_error: str | None, at: float
+) -> dict[str, Any]:
+    headers = {k: ("REDACTED" if k in REDACTED_HEADERS else v) for k, v in req.headers.items()}
+    try:
+        body: Any = json.loads(req.body) if req.body else None
+    except ValueError:
+        body = req.body.decode("utf-8", "replace")
+    call = {
+        "method": req.method,
+        "path": _redact_target(req.target),
+        "operation": operation,
+        "model_id": model_id,
+        "headers": headers,
+        "body": body,
+        "status": status,
+        "time": at,
+    }
+    if operation in STREAM_OPERATIONS:
+        call["stream_error"] = stream_error
+    return call
 
 
 def _arn(model_id: str) -> str:
