@@ -383,9 +383,12 @@ def test_rpc_wire_format_errors_and_timeouts(fake_server: tuple[str, list[Any]])
 
 
 def test_plugin_config_carries_kongs_extra_keys() -> None:
-    cfg = PluginConfig("pid", "token-meter", {"a": 1}, seq=3, route_id="r", instance_name="tm-1").kong_config()
+    cfg = PluginConfig(
+        "pid", "token-meter", {"a": 1, "b": None}, seq=3, route_id="r", instance_name="tm-1"
+    ).kong_config()
     assert cfg == {
         "a": 1,
+        "b": None,  # an unset field is cjson.null in Kong's config table
         "route_id": "r",
         "plugin_instance_name": "tm-1",
         "__plugin_id": "pid",

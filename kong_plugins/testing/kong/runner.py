@@ -70,19 +70,25 @@ class PluginConfig:
 
     def kong_config(self) -> dict[str, Any]:
         """What Kong JSON-encodes into StartInstance's Config (plugins_iterator get_plugin_config)."""
-        cfg = dict(self.config)
-        cfg["route_id"] = self.route_id
-        cfg["service_id"] = self.service_id
-        cfg["consumer_id"] = self.consumer_id
-        if self.instance_name is not None:
-            cfg["plugin_instance_name"] = self.instance_name
-        cfg["__plugin_id"] = self.id
-        cfg["__ws_id"] = self.ws_id
-        cfg["__key__"] = (
-            f"plugins:{self.name}:{self.route_id or ''}:{self.service_id or ''}:{self.consumer_id or ''}::{self.ws_id}"
-        )
-        cfg["__seq__"] = self.seq
-        return {k: v for k, v in cfg.items() if v is not None}
+        cfg = dict(self.config)  # unset fields stay null (cjson.null), as Kong's schema leaves them
+        extra: dict[str, Any] = {
+            "route_id": self.route_id,
+            "service_id": self.service_id,
+            "consumer_id": self.consumer_id,
+            "plugin_instance_name": self.instance_name,
+            "__plugin_id": self.id,
+            "__ws_id": self.ws_id,
+            "__key__": (
+                f"plugins:{self.name}:{self.route_id or ''}:{self.service_id or ''}:{self.consumer_id or ''}"
+                f"::{self.ws_id}"
+            ),
+            "__seq__": self.seq,
+        }
+        for key, value in extra.items():
+            cfg.pop(key, None)
+            if value is not None:  # Lua nil: the key is absent from the JSON
+                cfg[key] = value
+        return cfg
 
 
 @dataclass
