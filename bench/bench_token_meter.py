@@ -101,6 +101,66 @@ def plugin_cpu_us(reservation: bool, n: int = 3000) -> tuple[float, float]:
     return (time.process_time() - start) / n * 1e6, calls / n
 
 
+def real_server_cpu_us(n: int = 300) -> dict:
+    """Through the harness: the real token-meter server behind key-auth, with bedrock-proxy and
+    the emulator. CPU of the token-meter process per request (RPC handling included)."""
+    import string
+    from pathlib import Path
+
+    from kong_plugins.testing.bedrock_emulator.emulator import BedrockEmulator
+    from kong_plugins.testing.kong.fixtures import offline_env
+    from kong_plugins.testing.kong.gateway import Gateway
+    from kong_plugins.testing.redis_server import free_port
+
+    root = Path(__file__).resolve().parent.parent
+    template = (root / "tests/token_meter/configs/meter.yaml.tmpl").read_text()
+    values = {
+        "policy": "local",
+        "redis_port": 6379,
+        "fault_tolerant": "true",
+        "reservation": "false",
+        "developer_limit": 10**9,
+        "emf_path": "off",
+        "window_scale": 1,
+        "cw_put": "false",
+        "cw_url": "null",
+        "cw_namespace": "Bench",
+        "cw_flush": 60,
+        "dogstatsd_host": "null",
+        "dogstatsd_port": 8125,
+        "metrics_port": free_port(),
+    }
+    emu = BedrockEmulator().start()
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "meter.yaml"
+        path.write_text(string.Template(template).substitute(values))
+        gw = Gateway(path, env={**offline_env(emu.url), "PROMETHEUS_MULTIPROC_DIR": d + "/prom"})
+        gw.start()
+        try:
+            import requests
+
+            session = requests.Session()
+            body = {"messages": [{"role": "user", "content": "hello"}]}
+
+            def run(count: int) -> None:
+                for _ in range(count):
+                    r = session.post(gw.url + "/v1/chat/completions", headers={"X-API-Key": "dev-key"}, json=body)
+                    assert r.status_code == 200, r.text
+                gw.wait_idle()
+
+            run(30)  # warm up
+            server = next(s for s in gw.external.plugins.servers if s.name == "token-meter")  # type: ignore[union-attr]
+            stats_before = gw.rpc_stats()["plugins"]["token-meter"]["pdk_calls"]
+            cpu_before = server.cpu_seconds()
+            run(n)
+            cpu = server.cpu_seconds() - cpu_before
+            pdk = (gw.rpc_stats()["plugins"]["token-meter"]["pdk_calls"] - stats_before) / n
+        finally:
+            gw.stop()
+            emu.stop()
+    return {"cpu_us_per_request": round(cpu / n * 1e6), "pdk_calls_per_request": pdk}
+
+
 def overshoot(server: RedisServer, reservation: bool, clients: int = 32, seconds: float = 3.0) -> dict:
     """Two gateways (two limiters, two connection pools), `clients` concurrent callers on one
     subject, each call ~120 tokens and 50 ms upstream latency. Admitted tokens vs. limit
@@ -157,6 +217,7 @@ def main() -> None:
             for reservation in (False, True):
                 us, calls = plugin_cpu_us(reservation)
                 print(f"plugin CPU per request (access+log), reservation={reservation}: {us:.0f} us, {calls:.0f} PDK")
+            print(f"real token-meter server (gevent), per request: {real_server_cpu_us()}")
             for reservation in (False, True):
                 figures = overshoot(server, reservation)
                 print(f"overshoot, 2 gateways x 16 clients each, reservation={reservation}: {figures}")

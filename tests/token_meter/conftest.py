@@ -23,6 +23,7 @@ DEFAULTS = {
     "cw_put": "false",
     "cw_url": "null",
     "cw_namespace": "KongBedrockGateway",
+    "cw_flush": 0.2,
     "dogstatsd_host": "null",
     "dogstatsd_port": 8125,
 }

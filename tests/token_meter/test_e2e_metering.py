@@ -163,3 +163,17 @@ def test_canaries_never_reach_logs_metrics_or_exported_datapoints(meter_gateway,
         assert CANARY not in text, name
         assert CANARY_KEY not in text, name
         assert "card is" not in text and "order history" not in text, name
+
+
+def test_cloudwatch_flushes_on_shutdown(meter_gateway, moto_url):
+    namespace = f"Shutdown{time.time_ns()}"
+    gw, _ = meter_gateway(cw_put="true", cw_url=moto_url, cw_namespace=namespace, cw_flush=3600)
+    assert chat(gw, "dev-key").status_code == 200
+    gw.wait_idle()
+    cw = boto3.client(
+        "cloudwatch", region_name="us-east-1", endpoint_url=moto_url, aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    assert cw.list_metrics(Namespace=namespace)["Metrics"] == []  # nothing sent yet: hourly flush
+    gw.stop()  # SIGTERM to the plugin servers, as Kong and Kubernetes stop them
+    names = {m["MetricName"] for m in cw.list_metrics(Namespace=namespace)["Metrics"]}
+    assert {"Requests", "InputTokens", "OutputTokens"} <= names
