@@ -77,13 +77,12 @@ def config(path: Path) -> None:
 def measure(gw: Gateway, route: str, n: int) -> dict[str, float]:
     url = gw.url + "/" + route
     headers = {"apikey": "bench-key"}
-    assert gw.external is not None
-    pids = gw.external.pids()
+    pids = gw.plugin_server_pids()
     with requests.Session() as s:
         for _ in range(30):  # warm-up: instance start, connection pools
             assert s.get(url, headers=headers).status_code == 200
         gw.wait_idle()
-        gw.external.reset_stats()
+        gw.reset_rpc_stats()
         cpu0 = sum(cpu_seconds(p) for p in pids)
         t0 = time.perf_counter()
         for _ in range(n):

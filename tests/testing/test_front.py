@@ -195,6 +195,24 @@ def test_a_response_handler_buffers_the_answer(gateway_factory: Any, upstream: E
     assert streamed.headers["Transfer-Encoding"] == "chunked"  # the probe does not apply there
 
 
+def test_reload_restarts_plugin_instances_with_the_new_config(
+    gateway_factory: Any, upstream: EchoUpstream, tmp_path: Path
+) -> None:
+    doc = yaml.safe_load((CONFIGS / "harness-basic.yaml").read_text())
+    route = doc["services"][0]["routes"][1]  # `open`
+    route["plugins"] = [{"name": "probe", "config": {"mode": "mark", "tag": "one"}}]
+    path = tmp_path / "probe.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    g = gateway_factory(path, upstream_hosts={"echo.internal": upstream.url}, plugin_scripts=[PROBE])
+    upstream.gate.set()
+    assert requests.get(g.url + "/open").headers.get("x-probe-one") == "ran"
+    route["plugins"][0]["config"]["tag"] = "two"
+    path.write_text(yaml.safe_dump(doc))
+    g.load(path)
+    r = requests.get(g.url + "/open")
+    assert r.headers.get("x-probe-two") == "ran" and "x-probe-one" not in r.headers
+
+
 BAD_BODIES = [
     (b"", {}),
     (b"{not json", {"Content-Type": "application/json"}),

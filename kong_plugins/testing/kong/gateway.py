@@ -171,6 +171,14 @@ class Gateway:
     def rpc_stats(self) -> dict[str, Any]:
         return self.external.rpc_stats() if self.external is not None else {}
 
+    def reset_rpc_stats(self) -> None:
+        """Zero the RPC counters (measure a few requests after a warm-up)."""
+        if self.external is not None:
+            self.external.reset_stats()
+
+    def plugin_server_pids(self) -> list[int]:
+        return self.external.pids() if self.external is not None else []
+
     def violations(self) -> list[str]:
         return list(self.node.violations)
 
@@ -388,7 +396,8 @@ class Gateway:
         return out
 
     def _on_crash(self, req: KongRequest, exc: BaseException) -> None:
-        self.node.log("error", f"[harness] request {req.request_id} crashed: {type(exc).__name__}: {exc}")
+        # A crash is a harness bug: the client got Kong's 500, the test must fail.
+        self.node.violation(f"harness crashed on request {req.request_id}: {type(exc).__name__}: {exc}")
         print(f"harness crash: {type(exc).__name__}: {exc}", file=sys.stderr)  # noqa: T201
 
     def _on_rejected(self, method: str, status: int) -> None:
