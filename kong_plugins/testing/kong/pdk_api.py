@@ -727,9 +727,19 @@ def _set_timeouts(ctx: PdkContext, connect: Any, write: Any, read: Any) -> None:
     ctx.req.service_options["timeouts"] = {"connect": connect, "write": write, "read": read}
 
 
-@pdk("kong.service.set_tls_verify", "kong.service.set_tls_verify_depth")
-def _set_tls(ctx: PdkContext, value: Any) -> bool:
-    ctx.req.service_options["tls_verify"] = value
+@pdk("kong.service.set_tls_verify")
+def _set_tls_verify(ctx: PdkContext, on: Any) -> bool:
+    if not isinstance(on, bool):
+        raise PdkThrow("argument must be a boolean")
+    ctx.req.service_options["tls_verify"] = on
+    return True
+
+
+@pdk("kong.service.set_tls_verify_depth")
+def _set_tls_verify_depth(ctx: PdkContext, depth: Any) -> bool:
+    if not isinstance(depth, int) or isinstance(depth, bool):
+        raise PdkThrow("argument must be a number")
+    ctx.req.service_options["tls_verify_depth"] = depth
     return True
 
 
