@@ -1,10 +1,31 @@
 """A Bedrock Runtime + Gemini emulator that the real boto3 and google-genai clients accept.
 
-from kong_plugins.testing.bedrock_emulator import BedrockEmulator
-with BedrockEmulator() as emu:
-    client = emu.client()           # boto3 bedrock-runtime, test credentials, standard retries
-    client.converse(modelId="us.anthropic.claude-sonnet-4-6", messages=[...])
-    emu.calls()                     # what arrived, secrets redacted
+Library (tests; the `emulator` pytest fixture gives a started one, reset per test):
+
+    from kong_plugins.testing.bedrock_emulator import BedrockEmulator
+    with BedrockEmulator(latency_ms=0, per_token_ms=0) as emu:     # port 0 = a free port
+        client = emu.client()          # fresh boto3 bedrock-runtime client, test keys, standard retries
+        client.converse(modelId="us.anthropic.claude-sonnet-4-6", messages=[...])
+        emu.calls()                    # every request: method, path, operation, model_id, headers
+                                       # (credentials "REDACTED"), body, status
+        emu.inject("ThrottlingException", count=2, model=None, operation=None, mid_stream=False)
+        emu.inject_rate("InternalServerException", 0.1, seed=0)
+        emu.set_latency(latency_ms=200, per_token_ms=20)
+        emu.reset()
+
+Command (make dev, benchmarks): `python -m kong_plugins.testing.bedrock_emulator --port 4010
+[--latency-ms N --per-token-ms N]` prints its URL. HTTP control surface (JSON):
+POST /_emulator/reset, GET /_emulator/calls, POST /_emulator/inject {error, count, model,
+operation, mid_stream, rate, seed}, POST /_emulator/latency {latency_ms, per_token_ms},
+GET /_emulator/stats.
+
+Per-request triggers: header `X-Emulator-Error: ThrottlingException` (+ `X-Emulator-Mid-Stream:
+true`), or a model ID containing `error-throttling` / `midstream-error-model-stream-error`.
+Prompt markers: words `MARK-...` are echoed in the reply; `EMU-WORDS-<n>` adds n words.
+Serves POST /model/{id}/converse|converse-stream|invoke|invoke-with-response-stream|count-tokens
+(SigV4 with TEST_ACCESS_KEY_ID/TEST_SECRET_ACCESS_KEY, or `Authorization: Bearer
+TEST_BEARER_TOKEN`) and POST /v1beta/models/{model}:generateContent|streamGenerateContent|
+countTokens (x-goog-api-key or ?key= TEST_GEMINI_API_KEY). Decisions: docs/decisions/0020-0029.
 """
 
 from .app import TEST_ACCESS_KEY_ID, TEST_BEARER_TOKEN, TEST_GEMINI_API_KEY, TEST_SECRET_ACCESS_KEY

@@ -184,6 +184,8 @@ class EmulatorApp:
             self.timing.latency_ms = float(args.get("latency_ms", self.timing.latency_ms))
             self.timing.per_token_ms = float(args.get("per_token_ms", self.timing.per_token_ms))
             return _json_response(200, {"latency_ms": self.timing.latency_ms, "per_token_ms": self.timing.per_token_ms})
+        if name == "health":
+            return _json_response(200, {"ok": True})
         if name == "stats":
             return _json_response(200, {"requests": self.requests_served, "cpu_seconds": time.process_time()})
         return _json_response(404, {"error": f"unknown control endpoint {name!r}"})
