@@ -230,6 +230,8 @@ class ExternalPluginStep:
         """Never raises for plugin failures: a Lua error in Kong's handler sets req.plugin_error
         (access/rewrite/response: the caller answers 500) and is logged; in log it is only logged.
         For `log`, a snapshot of the finished request is taken now, as Kong's log handler does."""
+        if phase not in self.phases:
+            return  # Kong builds phase closures only for the phases the dump declares
         if phase == "log":
             self.run_log(req, take_log_snapshot(req))
             return
