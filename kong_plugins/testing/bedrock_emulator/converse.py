@@ -92,19 +92,21 @@ def build_prompt(model: ResolvedModel, body: dict[str, Any]) -> Prompt:
             "1 validation error detected: Value null at 'messages' failed to satisfy constraint: "
             "Member must not be null"
         )
-    if not messages or messages[0].get("role") != "user":
+    turns = [m for m in messages if m.get("role") != "system"]  # `system` turns are instructions
+    if not turns or turns[0].get("role") != "user":
         raise _invalid(START_WITH_USER)
     uses_tools = False
     previous = None
     for i, message in enumerate(messages):
         role = message.get("role")
-        if role not in ("user", "assistant"):
+        if role not in ("user", "assistant", "system"):
             raise _constraint(
-                role, f"messages.{i + 1}.member.role", "Member must satisfy enum value set: [user, assistant]"
+                role, f"messages.{i + 1}.member.role", "Member must satisfy enum value set: [user, assistant, system]"
             )
-        if role == previous:
+        if role == previous and role != "system":
             raise _invalid(ALTERNATE)
-        previous = role
+        if role != "system":
+            previous = role
         content = message.get("content") or []
         if not content:
             raise _invalid(

@@ -155,3 +155,11 @@ def test_latency_figures_follow_settings(emulator):
     emulator.set_latency(latency_ms=20, per_token_ms=1)
     resp = emulator.client().converse(modelId=SONNET, messages=user("hi"))
     assert resp["metrics"]["latencyMs"] == 20 + resp["usage"]["outputTokens"]
+
+
+def test_system_role_turns_count_but_do_not_break_alternation(emulator):
+    messages = [{"role": "system", "content": [{"text": "rules " * 20}]}, *user("hi")]
+    client = emulator.client()
+    with_system = client.converse(modelId=SONNET, messages=messages)["usage"]["inputTokens"]
+    bare = client.converse(modelId=SONNET, messages=user("hi"))["usage"]["inputTokens"]
+    assert with_system > bare
