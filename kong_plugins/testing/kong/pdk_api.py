@@ -375,7 +375,7 @@ def _set_ctx(ctx: PdkContext, key: Any, value: Any = None) -> None:
 
 @pdk("kong.nginx.req_start_time")
 def _req_start_time(ctx: PdkContext) -> float:
-    return ctx.snapshot.req_start_time if ctx.snapshot else ctx.req.start_time
+    return round(ctx.snapshot.req_start_time if ctx.snapshot else ctx.req.start_time, 3)
 
 
 @pdk("kong.ctx.shared.get")
@@ -622,7 +622,7 @@ def _get_body(ctx: PdkContext, mimetype: Any = None, max_args: Any = None, max_f
 
 @pdk("kong.request.get_start_time")
 def _start_time(ctx: PdkContext) -> float:
-    return ctx.req.start_time * 1000
+    return float(round(ctx.req.start_time * 1000))  # ngx.req.start_time() has ms resolution
 
 
 # ---------------------------------------------------------------- kong.response
