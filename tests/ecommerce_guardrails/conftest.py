@@ -1,0 +1,35 @@
+"""One harness gateway per module for the ecommerce-guardrails end-to-end tests (starting the
+plugin servers is the slow part); the `emulator` fixture resets the upstream per test."""
+
+from __future__ import annotations
+
+import pytest
+
+from kong_plugins.testing.kong.fixtures import offline_env
+from kong_plugins.testing.kong.gateway import Gateway
+
+from tests.testing.upstreams import EchoUpstream
+
+from .helpers import CONFIGS
+
+
+@pytest.fixture(scope="module")
+def echo():
+    upstream = EchoUpstream()
+    yield upstream
+    upstream.stop()
+
+
+@pytest.fixture(scope="module")
+def gw(_bedrock_emulator_session, echo):
+    gateway = Gateway(
+        CONFIGS / "gateway.yaml",
+        env=offline_env(_bedrock_emulator_session.url),
+        upstream_hosts={"echo.internal": echo.url},
+    )
+    gateway.start()
+    yield gateway
+    gateway.wait_idle()
+    violations = gateway.violations()
+    gateway.stop()
+    assert not violations, violations
