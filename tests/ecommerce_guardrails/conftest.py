@@ -7,7 +7,6 @@ import pytest
 
 from kong_plugins.testing.kong.fixtures import offline_env
 from kong_plugins.testing.kong.gateway import Gateway
-
 from tests.testing.upstreams import EchoUpstream
 
 from .helpers import CONFIGS

@@ -48,7 +48,9 @@ FORMATS = [
     (
         "openai_parts",
         lambda r: "/v1/chat/completions",
-        lambda t, r: {"messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}, {"type": "text", "text": t}]}]},
+        lambda t, r: {
+            "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}, {"type": "text", "text": t}]}]
+        },
     ),
     (
         "openai_system",
