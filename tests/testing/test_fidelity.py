@@ -45,7 +45,16 @@ def test_phase_handler_wrapped_raise_answers_500_in_openai_format_and_server_kee
     assert probe.node.violations == []
 
 
-def test_raw_raise_before_first_pdk_call_wedges_the_server_and_kong_fails_open(fresh_probe: Probe) -> None:
+@pytest.mark.parametrize("mode", ["gevent", "threads"])
+def test_raw_raise_before_first_pdk_call_wedges_the_server_and_kong_fails_open(mode: str) -> None:
+    fresh_probe = Probe(rpc_timeout=0.5, mode=mode).start()
+    try:
+        _wedge(fresh_probe)
+    finally:
+        fresh_probe.stop()
+
+
+def _wedge(fresh_probe: Probe) -> None:
     node = fresh_probe.node
     req = make_request()
     run_phase([fresh_probe.step(mode="raise_before")], "access", req, node)

@@ -169,3 +169,12 @@ def test_socket_path_too_long_is_refused_before_starting() -> None:
     with pytest.raises(PluginServerError, match="socket path too long"):
         server.start()
     assert server.pid is None
+
+
+def test_a_failing_server_stops_the_others_it_started_with() -> None:
+    node = KongNode()
+    plugins = ExternalPlugins(node, scripts=[PROBE, "/nonexistent/ghost.py"])
+    with pytest.raises(PluginInfoError):
+        plugins.start(wait=5)
+    assert all(s.pid is None for s in plugins.servers)
+    assert not plugins.prefix.exists()
