@@ -108,6 +108,7 @@ AUTH_MESSAGES = {
         "Access Key and signing method. Consult the service documentation for details."
     ),
     "MissingAuthenticationTokenException": "Missing Authentication Token",
+    "ExpiredTokenException": "The security token included in the request is expired",
     "IncompleteSignatureException": "Authorization header requires 'Credential' parameter. Authorization header "
     "requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter.",
 }

@@ -14,6 +14,7 @@ from botocore.credentials import Credentials
 from .errors import BedrockError, auth_error
 
 MAX_SKEW_S = 300
+EXPIRED_TOKEN_PREFIX = "EXPIRED"  # a session token starting with this is treated as expired
 SERVICE = "bedrock"
 
 
@@ -119,6 +120,11 @@ class SigV4Verifier:
                 "InvalidSignatureException", f"Credential should be scoped to correct service: '{SERVICE}'."
             )
         amz_date = headers.get("x-amz-date", "")
+        if not amz_date:
+            raise auth_error(
+                "IncompleteSignatureException",
+                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+            )
         if len(amz_date) != 16 or amz_date[:8] != date:
             raise auth_error(
                 "InvalidSignatureException",
@@ -158,6 +164,8 @@ class SigV4Verifier:
         expected = signer.signature(signer.string_to_sign(request, canonical), request)
         if not hmac.compare_digest(expected, parts["Signature"]):
             raise auth_error("InvalidSignatureException")
+        if headers.get("x-amz-security-token", "").startswith(EXPIRED_TOKEN_PREFIX):
+            raise auth_error("ExpiredTokenException")
         return akid
 
 

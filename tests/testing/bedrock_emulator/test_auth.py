@@ -131,3 +131,25 @@ def test_bearer_token(emulator):
     bad = raw_post(emulator.url, path, body, {"Authorization": "Bearer ABSKwrong", "Content-Type": "application/json"})
     assert bad[0] == 403 and bad[1]["x-amzn-errortype"].startswith("UnrecognizedClientException")
     assert emulator.calls()[0]["headers"]["authorization"] == "REDACTED"
+
+
+def test_expired_session_token(emulator):
+    client = _client(emulator, token="EXPIRED-session")
+    with pytest.raises(client.exceptions.ClientError) as info:
+        client.converse(modelId=SONNET, messages=user("x"))
+    assert info.value.response["Error"]["Code"] == "ExpiredTokenException"
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_missing_date_header(emulator):
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    path = model_path(SONNET, "converse")
+    raw = json.dumps({"messages": user("x")}).encode()
+    req = AWSRequest(method="POST", url=emulator.url + path, data=raw, headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials(TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY), "bedrock", "us-east-1").add_auth(req)
+    headers = {k: v for k, v in req.headers.items() if k.lower() != "x-amz-date"}
+    status, resp_headers, body = raw_post(emulator.url, path, raw, headers)
+    assert status == 403 and resp_headers["x-amzn-errortype"].startswith("IncompleteSignatureException")
