@@ -8,6 +8,7 @@ service name `bedrock`. The model ID is percent-encoded exactly once in the path
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -109,12 +110,19 @@ def gemini_path(model: str) -> str:
     return f"/v1beta/models/{quote(name, safe='.-_')}:generateContent"
 
 
+@functools.cache
+def default_credentials() -> Any:
+    """The default chain's credentials, resolved once per process (plugin instances are
+    rebuilt on every config change; the refreshable credentials object is shared)."""
+    return boto3.Session().get_credentials()
+
+
 class Signer:
     """SigV4 for bedrock-runtime with the default credential chain."""
 
     def __init__(self, region: str, session: Any = None) -> None:
         self.region = region
-        self._credentials = (session or boto3.Session()).get_credentials()
+        self._credentials = session.get_credentials() if session is not None else default_credentials()
 
     def sign(self, endpoint: Endpoint, path: str, body: bytes, headers: Mapping[str, str]) -> dict[str, str]:
         """The headers to send with a POST of `body` to `path`: `headers` plus Host and SigV4."""

@@ -99,3 +99,51 @@ def test_upstream_headers_clear_client_credentials_and_consumer_headers():
 def test_gemini_path():
     assert u.gemini_path("gemini-3.1-flash-lite") == "/v1beta/models/gemini-3.1-flash-lite:generateContent"
     assert u.gemini_path("models/gemini-3.5-flash") == "/v1beta/models/gemini-3.5-flash:generateContent"
+
+
+def test_default_chain_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", AKID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    u.default_credentials.cache_clear()
+    try:
+        endpoint = u.bedrock_endpoint("us-east-1", None, {})
+        headers = u.Signer("us-east-1").sign(endpoint, "/model/m/converse", b"{}", {"Content-Type": "application/json"})
+        assert headers["Host"] == "bedrock-runtime.us-east-1.amazonaws.com"
+        assert verify({**headers, "Host": headers["Host"]}, "/model/m/converse", b"{}")
+    finally:
+        u.default_credentials.cache_clear()
+
+
+def test_refreshable_credentials_are_refreshed_per_request():
+    """IRSA-style credentials: each request takes the current frozen set, so an expiring
+    token is renewed by botocore instead of being cached by the plugin."""
+    from datetime import UTC, datetime, timedelta
+
+    from botocore.credentials import RefreshableCredentials
+
+    issued = []
+
+    def refresh():
+        issued.append(len(issued))
+        soon = datetime.now(UTC) + timedelta(minutes=5)  # inside the mandatory refresh window
+        return {
+            "access_key": AKID,
+            "secret_key": SECRET,
+            "token": f"token-{len(issued)}",
+            "expiry_time": soon.isoformat(),
+        }
+
+    creds = RefreshableCredentials.create_from_metadata(refresh(), refresh, "assume-role-with-web-identity")
+
+    class Session:
+        def get_credentials(self):
+            return creds
+
+    signer = u.Signer("us-east-1", session=Session())
+    endpoint = u.Endpoint.parse("http://127.0.0.1:1")
+    first = signer.sign(endpoint, "/model/m/converse", b"{}", {})
+    second = signer.sign(endpoint, "/model/m/converse", b"{}", {})
+    assert first["X-Amz-Security-Token"] != second["X-Amz-Security-Token"]
+    assert verify(second, "/model/m/converse", b"{}")
