@@ -229,7 +229,7 @@ def test_kong_local_yaml_loads_with_the_dumped_schemas(dumped: dict[str, Install
     key_auth = next(p for p in cfg.plugins if p.name == "key-auth")
     assert key_auth.config["hide_credentials"] is True
     assert next(p for p in cfg.plugins if p.name == "bedrock-proxy").config["gemini_api_key"] == "k"
-    assert not cfg.warnings
+    assert [w for w in cfg.warnings if "is not emulated by the harness" not in w] == []  # e.g. prometheus
 
 
 def test_kong_local_yaml_has_no_enterprise_or_unknown_keys() -> None:

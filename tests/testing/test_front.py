@@ -228,3 +228,18 @@ def test_bad_bodies_get_a_clear_json_error(gateway_factory: Any, emulator: Any) 
         assert r.status_code == 400, (body, r.text)
         assert r.json()["error"]["message"]
         assert "Traceback" not in r.text
+
+
+def test_a_stalled_client_does_not_block_others(gw: Gateway) -> None:
+    with socket.create_connection(("127.0.0.1", gw.port), timeout=5) as stalled:
+        stalled.sendall(b"POST /open HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\npartial")
+        assert requests.get(gw.url + "/open", timeout=5).status_code == 200
+
+
+def test_client_going_away_mid_stream_leaves_the_gateway_serving(gw: Gateway, upstream: EchoUpstream) -> None:
+    upstream.gate.clear()
+    with socket.create_connection(("127.0.0.1", gw.port), timeout=5) as s:
+        s.sendall(b"GET /open/stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert b"data: first" in s.recv(65536) or b"data: first" in s.recv(65536)
+    upstream.gate.set()
+    assert requests.get(gw.url + "/open", timeout=5).status_code == 200
