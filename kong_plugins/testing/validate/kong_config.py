@@ -73,13 +73,12 @@ def _config_fields(info: dict[str, Any]) -> list[Any]:
 
 @cache
 def installed_plugins() -> dict[str, InstalledPlugin]:
-    from kong_plugins.testing.kong.bundled.acl import Acl
-    from kong_plugins.testing.kong.bundled.jwt import Jwt
-    from kong_plugins.testing.kong.bundled.key_auth import KeyAuth
+    from kong_plugins.testing.kong.bundled import BUNDLED as HARNESS_BUNDLED
 
-    installed = installed_bundled([KeyAuth, Jwt, Acl])
+    installed = installed_bundled(list(HARNESS_BUNDLED))
     for name, (priority, schema) in BUNDLED.items():
-        installed[name] = InstalledPlugin(name=name, priority=priority, phases=frozenset({"log"}), schema=schema)
+        if not installed[name].emulated:  # the harness's own emulation wins where it exists
+            installed[name] = InstalledPlugin(name=name, priority=priority, phases=frozenset({"log"}), schema=schema)
     for name in PLUGIN_SERVERS:
         info = plugin_info(name)
         installed[name] = installed_external(
