@@ -47,7 +47,7 @@ class OpContext:
 
     timing: Timing
     cache: set[str] = field(default_factory=set)
-    mid_stream_error: str | None = None  # Bedrock error code to raise inside the stream
+    mid_stream_error: str | None = None  # Bedrock code or Google status to send inside the stream
 
     def cache_usage(self, model_key: str, prompt: Prompt, min_tokens: int) -> tuple[int, int]:
         """(cache_read, cache_write) for the prompt's cache point, like prompt caching does."""

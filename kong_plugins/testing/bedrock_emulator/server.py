@@ -134,6 +134,7 @@ class HttpProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.task: asyncio.Task[None] | None = None
         self.closed = False
+        self.continued = False  # "100 Continue" already sent for the request being received
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -167,11 +168,13 @@ class HttpProtocol(asyncio.Protocol):
                 transport.close()
                 return
             if parsed is None:
-                if b"expect: 100-continue" in self.buf[:MAX_HEAD].lower():
+                if not self.continued and b"expect: 100-continue" in self.buf[:MAX_HEAD].lower():
                     transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                    self.continued = True
                 return
             request, consumed, keep_alive = parsed
             del self.buf[:consumed]
+            self.continued = False
             try:
                 response = self.app.handle(request)
             except Exception as exc:  # an emulator bug must surface as an answer, never a hang

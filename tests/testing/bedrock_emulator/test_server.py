@@ -168,3 +168,15 @@ def test_streams_work_with_per_token_latency(emulator):
     events = list(resp["stream"])
     metadata = events[-1]["metadata"]
     assert metadata["metrics"]["latencyMs"] == 5 + metadata["usage"]["outputTokens"]
+
+
+def test_expect_100_continue(emulator):
+    host, port = emulator.url.removeprefix("http://").split(":")
+    body = b'{"error": "Throttling"}'
+    head = f"POST /_emulator/inject HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(body)}\r\n"
+    head += "Expect: 100-continue\r\n\r\n"
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(head.encode())
+        assert sock.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        assert _responses(sock, 1)[0].startswith(b"HTTP/1.1 200")
