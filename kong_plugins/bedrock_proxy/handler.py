@@ -22,7 +22,6 @@ from kong_plugins.bedrock_proxy.proxy import (
 from kong_plugins.bedrock_proxy.schema import SCHEMA
 from kong_plugins.core.client_api import ClientApi, detect_client_api
 from kong_plugins.core.identity import IdentitySettings
-from kong_plugins.core.logging import log_event
 from kong_plugins.core.phase import Event, phase_handler
 from kong_plugins.core.shared import load_identity
 from kong_plugins.core.usage import SHARED_RESULT_KEY
@@ -78,11 +77,6 @@ class Plugin:
         result = reply.result
         kong.ctx.shared.set(SHARED_RESULT_KEY, result.to_shared())
         kong.log.set_serialize_value(f"ai.{NAME}", result.kong_ai_serialize())
-        log_event(
-            "llm_call", plugin=NAME, client_api=result.client_api, model=result.model, status=result.status,
-            attempts=result.attempts, fallback_from=result.fallback_from, error_class=result.error_type,
-            total_tokens=result.usage.total_tokens, request_id=state.get("rid"),
-        )  # fmt: skip
         if reply.body is None:
             kong.response.set_headers(reply.headers)
             return

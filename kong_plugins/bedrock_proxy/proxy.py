@@ -39,6 +39,7 @@ from kong_plugins.bedrock_proxy.upstream import (
 from kong_plugins.core.client_api import ClientApi
 from kong_plugins.core.errors import GatewayError, render_error
 from kong_plugins.core.identity import Identity
+from kong_plugins.core.logging import log_event
 from kong_plugins.core.pricing import PRICE_VERSION, estimate_cost
 from kong_plugins.core.usage import LlmResult, Usage
 
@@ -209,6 +210,18 @@ class UpstreamReads:
 
 
 def answer(settings: Settings, state: Mapping[str, Any], body: bytes, reads: UpstreamReads) -> Reply:
+    """The client's answer for the upstream's body, logged as one metadata-only line."""
+    reply = _reply(settings, state, body, reads)
+    r = reply.result
+    log_event(
+        "llm_call", plugin="bedrock-proxy", client_api=r.client_api, model=r.model, provider=r.provider,
+        status=r.status, attempts=r.attempts, fallback_from=r.fallback_from, error_class=r.error_type,
+        total_tokens=r.usage.total_tokens, cost_usd=round(r.cost_usd, 8), request_id=state.get("rid"),
+    )  # fmt: skip
+    return reply
+
+
+def _reply(settings: Settings, state: Mapping[str, Any], body: bytes, reads: UpstreamReads) -> Reply:
     """The client's answer for the upstream's body; falls back on qualifying errors.
 
     A body that is a model answer (Converse `output`, Gemini `candidates`) is a success

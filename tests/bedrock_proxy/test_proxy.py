@@ -178,3 +178,23 @@ def test_gemini_throttled_falls_back_to_the_next_gemini_model(settings, emulator
     emulator.inject("RESOURCE_EXHAUSTED", count=1)
     _, reply = run(settings, "other", ClientApi.ANTHROPIC, ANTHROPIC, "/v1/messages", kong_body=kong_body)
     assert reply.status == 200 and reply.headers[HEADER_MODEL] == p.GEMINI_FLASH
+
+
+def test_one_metadata_only_log_line_per_call(settings, emulator):
+    import io
+
+    from kong_plugins.core import logging as core_logging
+
+    buf = io.StringIO()
+    core_logging.set_stream(buf)
+    try:
+        secret = "SECRET-PROMPT-TEXT-4242"
+        run(settings, "guest", ClientApi.OPENAI, {"messages": [{"role": "user", "content": secret}]})
+    finally:
+        import sys
+
+        core_logging.set_stream(sys.stderr)
+    lines = [json.loads(line) for line in buf.getvalue().splitlines()]
+    assert [line["event"] for line in lines] == ["llm_call"]
+    assert lines[0]["model"] == p.HAIKU_45_US and lines[0]["total_tokens"] > 0
+    assert secret not in buf.getvalue() and "Hello from" not in buf.getvalue()
