@@ -77,8 +77,8 @@ def _invalid(message: str) -> GoogleError:
     return GoogleError("INVALID_ARGUMENT", message)
 
 
-def build_prompt(model_name: str, body: dict[str, Any]) -> Prompt:
-    prompt = Prompt(model_name)
+def build_prompt(model: GeminiModel, body: dict[str, Any]) -> Prompt:
+    prompt = Prompt(model.name)
     for part in (_get(body, "systemInstruction") or {}).get("parts") or []:
         prompt.texts.append(str(part.get("text", "")))
     contents = body.get("contents")
@@ -113,8 +113,11 @@ def build_prompt(model_name: str, body: dict[str, Any]) -> Prompt:
         prompt.forced_tool = str(allowed[0])
     config = _get(body, "generationConfig") or {}
     max_tokens = _get(config, "maxOutputTokens")
-    if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
-        raise _invalid("Unable to submit request because it has a maxOutputTokens value that is not positive.")
+    if max_tokens is not None and (not isinstance(max_tokens, int) or not 1 <= max_tokens <= model.max_output):
+        raise _invalid(
+            f"Unable to submit request because it has a maxOutputTokens value of {max_tokens} but the supported "
+            f"range is from 1 (inclusive) to {model.max_output + 1} (exclusive). Update the value and try again."
+        )
     prompt.max_tokens = max_tokens
     stops = _get(config, "stopSequences") or []
     if len(stops) > 5:
@@ -164,7 +167,7 @@ def _response(
 
 
 def generate(model: GeminiModel, body: dict[str, Any], ctx: OpContext) -> Response:
-    reply = plan_reply(build_prompt(model.name, body))
+    reply = plan_reply(build_prompt(model, body))
     thoughts = _thoughts(model, body, reply)
     payload = _response(model, [_part(reply)], FINISH[reply.stop_reason], _usage(reply, thoughts), request_id()[:22])
     delay = ctx.timing.total_ms(reply.output_tokens + thoughts) / 1000.0
@@ -172,7 +175,7 @@ def generate(model: GeminiModel, body: dict[str, Any], ctx: OpContext) -> Respon
 
 
 def stream(model: GeminiModel, body: dict[str, Any], ctx: OpContext, sse: bool) -> StreamResponse:
-    reply = plan_reply(build_prompt(model.name, body))
+    reply = plan_reply(build_prompt(model, body))
     thoughts = _thoughts(model, body, reply)
     rid = request_id()[:22]
     timing = ctx.timing
@@ -209,7 +212,7 @@ def _frame(event: dict[str, Any], sse: bool, first: bool, last: bool) -> bytes:
 
 def count(model: GeminiModel, body: dict[str, Any]) -> Response:
     request = body.get("generateContentRequest") or body
-    prompt = build_prompt(model.name, request)
+    prompt = build_prompt(model, request)
     payload = {
         "totalTokens": prompt.input_tokens(),
         "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt.input_tokens()}],

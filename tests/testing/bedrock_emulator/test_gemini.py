@@ -162,3 +162,30 @@ def test_mid_stream_error_in_sse(emulator):
     assert status == 200
     events = [json.loads(line[6:]) for line in raw.decode().split("\r\n") if line.startswith("data: ")]
     assert "candidates" in events[0] and events[-1]["error"]["status"] == "RESOURCE_EXHAUSTED"
+
+
+def test_max_output_tokens_limit_and_truncation(emulator):
+    key = {"x-goog-api-key": TEST_GEMINI_API_KEY}
+    body = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}], "generationConfig": {"maxOutputTokens": 70000}}
+    status, _, raw = _post(emulator, f"/v1beta/models/{LITE}:generateContent", body, key)
+    assert status == 400 and "maxOutputTokens value of 70000" in json.loads(raw)["error"]["message"]
+    body["generationConfig"]["maxOutputTokens"] = 3
+    status, _, raw = _post(emulator, f"/v1beta/models/{LITE}:generateContent", body, key)
+    answer = json.loads(raw)
+    assert answer["candidates"][0]["finishReason"] == "MAX_TOKENS"
+    assert answer["usageMetadata"]["candidatesTokenCount"] == 3
+
+
+def test_stream_function_call(emulator):
+    key = {"x-goog-api-key": TEST_GEMINI_API_KEY}
+    decl = {
+        "name": "lookup",
+        "parameters": {"type": "OBJECT", "properties": {"q": {"type": "STRING"}}, "required": ["q"]},
+    }
+    body = {"contents": [{"role": "user", "parts": [{"text": "find"}]}], "tools": [{"functionDeclarations": [decl]}]}
+    status, _, raw = _post(emulator, f"/v1beta/models/{LITE}:streamGenerateContent?alt=sse", body, key)
+    events = [json.loads(line[6:]) for line in raw.decode().split("\r\n") if line.startswith("data: ")]
+    assert events[-1]["candidates"][0]["content"]["parts"][0]["functionCall"] == {
+        "name": "lookup",
+        "args": {"q": "example-q"},
+    }
