@@ -215,3 +215,30 @@ def test_jwt_token_reaches_our_plugins_through_ctx_shared(gateway_factory: Any, 
     (entry,) = [e for e in gw.access_log() if e.get("route") == "chat"]
     assert entry["consumer"] == "idp" and entry["role"] == "admin"
     assert token not in json.dumps(gw.access_log())
+
+
+# -- file-log ---------------------------------------------------------------------------------
+
+
+def test_file_log_writes_kongs_serializer_line_without_secrets(upstream: EchoUpstream, tmp_path: Path) -> None:
+    doc = yaml.safe_load((CONFIGS / "harness-basic.yaml").read_text())
+    log = tmp_path / "kong.log"
+    doc["plugins"] = [{"name": "file-log", "config": {"path": str(log)}}]
+    path = tmp_path / "file-log.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    with Gateway(path, upstream_hosts={"echo.internal": upstream.url}, plugin_scripts=()) as g:
+        requests.post(
+            g.url + "/keyed/x?apikey=alice-key", headers={"Authorization": "Bearer t0ken"}, data=b"prompt text"
+        )
+        requests.get(g.url + "/nowhere")
+        g.wait_idle()
+        assert g.violations() == []
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(e["response"]["status"], (e.get("route") or {}).get("name")) for e in lines] == [
+        (200, "keyed"),
+        (404, None),
+    ]
+    first = lines[0]
+    assert first["consumer"]["username"] == "alice" and first["request"]["headers"]["authorization"] == "REDACTED"
+    text = log.read_text()
+    assert "alice-key" not in text and "prompt text" not in text and "t0ken" not in text

@@ -7,14 +7,17 @@ hide_credentials removes the key header before it is logged.
 from __future__ import annotations
 
 import json
+import sys
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from kong_plugins.testing.kong.bundled.base import BundledPlugin
 from kong_plugins.testing.kong.pdk_api import serialize
 from kong_plugins.testing.kong.request import KongRequest
 
 _LOCK = threading.Lock()
+_STREAMS: dict[str, Callable[[], TextIO]] = {"/dev/stdout": lambda: sys.stdout, "/dev/stderr": lambda: sys.stderr}
 
 
 class FileLog(BundledPlugin):
@@ -35,5 +38,13 @@ class FileLog(BundledPlugin):
 
     def run(self, phase: str, req: KongRequest, config: dict[str, Any]) -> None:
         line = json.dumps(serialize(req), separators=(",", ":")) + "\n"
-        with _LOCK, open(config["path"], "a", encoding="utf-8") as f:
-            f.write(line)
+        stream = _STREAMS.get(config["path"])
+        with _LOCK:
+            if stream is not None:
+                # Re-opening /dev/stdout would get its own file offset and overwrite our own
+                # stdout when that is a regular file; write through the process's stream.
+                stream().write(line)
+                stream().flush()
+                return
+            with open(config["path"], "a", encoding="utf-8") as f:
+                f.write(line)
