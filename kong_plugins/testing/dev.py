@@ -128,6 +128,7 @@ def banner(gw: Gateway, config: Path, offline: bool, emulator: Emulator | None, 
             lines.append(f"plugin server {server.name} pid {server.pid} socket {server.socket}")
     if emulator is not None:
         lines.append(f"emulator pid {emulator.proc.pid}")
+    lines.append("Kong's file-log lines (serializer JSON) go to .dev/kong-file-log.jsonl.")
     lines.append("Ctrl-C stops everything. One JSON access-log line per request follows.")
     return "\n".join(lines)
 
@@ -159,7 +160,14 @@ def main(argv: list[str] | None = None) -> int:
             emulator = Emulator(args.emulator_port)
             server_env = offline_env(emulator.url)
         node = KongNode(error_log=ErrorLog(echo_level=args.log_level))
-        gw = Gateway(config, env=server_env, port=args.port, node=node, echo_access_log=True)
+        # Kong's file-log to /dev/stdout (for `docker compose logs`) goes to a file here, so the
+        # console shows one access-log line per request.
+        file_log = Path(".dev") / "kong-file-log.jsonl"
+        file_log.parent.mkdir(exist_ok=True)
+        redirects = {"/dev/stdout": str(file_log), "/dev/stderr": str(file_log)}
+        gw = Gateway(
+            config, env=server_env, port=args.port, node=node, echo_access_log=True, file_log_redirects=redirects
+        )
         gw.start()
         print(banner(gw, config, offline, emulator, started), flush=True)
         while not stop.wait(0.5):

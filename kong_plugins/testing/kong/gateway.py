@@ -21,7 +21,7 @@ from typing import Any
 from kong_plugins.testing.kong import runner
 from kong_plugins.testing.kong import upstream as upstream_client
 from kong_plugins.testing.kong.access_log import AccessLog, access_entry
-from kong_plugins.testing.kong.bundled import BUNDLED, BundledPlugin
+from kong_plugins.testing.kong.bundled import BUNDLED, BundledPlugin, FileLog
 from kong_plugins.testing.kong.bundled.base import KONG_VERSION, kong_error
 from kong_plugins.testing.kong.declarative import Config, PluginConfig, installed_bundled, load_file
 from kong_plugins.testing.kong.external import External
@@ -67,6 +67,7 @@ class Gateway:
         echo_access_log: bool = False,
         tls_verify: bool = True,
         prefix: str | Path | None = None,
+        file_log_redirects: Mapping[str, str] | None = None,
     ) -> None:
         """`env`: extra environment for the plugin servers and for `{vault://env/...}`.
         `plugin_scripts`: the external plugin servers to start (default: our three; () = none).
@@ -100,6 +101,7 @@ class Gateway:
         self.config: Config = Config()
         self.router = Router([], {})
         self._bundled: dict[str, BundledPlugin] = {}
+        self._file_log_redirects = dict(file_log_redirects or {})
         self._started = False
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -154,6 +156,9 @@ class Gateway:
         for warning in config.warnings:
             self.node.log("warn", f"[harness] {warning}")
         self._bundled = {cls.name: cls(db=config) for cls in BUNDLED}
+        file_log = self._bundled["file-log"]
+        if isinstance(file_log, FileLog) and self._file_log_redirects:
+            file_log.redirects = self._file_log_redirects  # instance attribute, per gateway
         self.config = config
         self.router = Router(config.routes, config.services)
         self._seq += 1

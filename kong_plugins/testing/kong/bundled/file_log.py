@@ -10,6 +10,7 @@ import json
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from kong_plugins.testing.kong.bundled.base import BundledPlugin
@@ -20,6 +21,7 @@ _LOCK = threading.Lock()
 _STREAMS: dict[str, Callable[[], TextIO]] = {"/dev/stdout": lambda: sys.stdout, "/dev/stderr": lambda: sys.stderr}
 
 
+@dataclass
 class FileLog(BundledPlugin):
     name = "file-log"
     priority = 9
@@ -36,9 +38,14 @@ class FileLog(BundledPlugin):
             return "config.custom_fields_by_lua: Lua code is not supported by the harness"
         return None
 
+    # path -> path: `make dev` sends Kong's /dev/stdout lines to a file, so its console keeps
+    # one access-log line per request.
+    redirects: dict[str, str] = field(default_factory=dict)
+
     def run(self, phase: str, req: KongRequest, config: dict[str, Any]) -> None:
         line = json.dumps(serialize(req), separators=(",", ":")) + "\n"
-        stream = _STREAMS.get(config["path"])
+        path = self.redirects.get(config["path"], config["path"])
+        stream = _STREAMS.get(path)
         with _LOCK:
             if stream is not None:
                 # Re-opening /dev/stdout would get its own file offset and overwrite our own
@@ -46,5 +53,5 @@ class FileLog(BundledPlugin):
                 stream().write(line)
                 stream().flush()
                 return
-            with open(config["path"], "a", encoding="utf-8") as f:
+            with open(path, "a", encoding="utf-8") as f:
                 f.write(line)
