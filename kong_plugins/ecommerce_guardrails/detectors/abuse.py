@@ -39,43 +39,45 @@ INTENT_RULES = (
     # -- orders
     _rule(
         "abuse.order_tamper",
-        rf"\b(?:hack|hacking|tamper\w*|forge|forging|spoof\w*|falsify\w*|rig|rigging|exploit\w*|fiddle with)\b"
+        r"\b(?:hack|hacking|tamper\w*|forge|forging|spoof\w*|falsify\w*|rig|rigging|exploit\w*|fiddle with)\b"
         rf"{_S}{{0,40}}?\b(?:orders?|order (?:totals?|status|prices?)|prices?|pricing|cart totals?|basket totals?|"
-        rf"checkout|invoices?|receipts?|refunds?|shipping (?:fees?|costs?)|order totals?|delivery status)\b",
+        r"checkout|invoices?|receipts?|refunds?|shipping (?:fees?|costs?)|order totals?|delivery status)\b",
         ("hack", "tamper", "forg", "spoof", "falsif", "rig", "exploit", "fiddle"),
     ),
     _rule(
         "abuse.order_tamper",
         rf"\b(?:change|edit|modify|alter|set|lower|reduce|drop|manipulat\w*|override|overwrite|rewrite)\b{_S}{{0,30}}?"
-        rf"\b(?:price|prices|total|totals|amount|cost|subtotal|order value)\b{_S}{{0,40}}?(?:{_ZERO}|"
-        rf"\b(?:in|via|through|using) (?:the )?(?:request|payload|post data|html|javascript|js|cookie|hidden field|"
-        rf"local ?storage|dev ?tools|devtools|inspect element|burp|proxy|api call|browser console)\b|"
-        rf"\bclient[- ]side\b)",
-        ("price", "total", "amount", "cost", "order value"),
+        r"\b(?:price|prices|total|totals|amount|cost|subtotal|order value|fees?|shipping(?: fees?| costs?)?|"
+        rf"delivery (?:fees?|charges?)|tax|vat)\b{_S}{{0,40}}?(?:{_ZERO}|"
+        r"\bby (?:editing|changing|modifying|tampering with|intercepting|replaying)\b|"
+        r"\b(?:in|via|through|using) (?:the )?(?:request|payload|post data|html|javascript|js|cookie|hidden field|"
+        r"local ?storage|dev ?tools|devtools|inspect element|burp|proxy|api call|browser console)\b|"
+        r"\bclient[- ]side\b)",
+        ("price", "total", "amount", "cost", "order value", "fee", "shipping", "charge", "tax", "vat"),
     ),
     _rule(
         "abuse.order_tamper",
-        rf"\b(?:cancel|change|modify|redirect|reroute|edit|view|access|see|open|intercept|steal|divert|hijack)\b"
+        r"\b(?:cancel|change|modify|redirect|reroute|edit|view|access|see|open|intercept|steal|divert|hijack)\b"
         rf"{_S}{{0,30}}?\b{_OTHERS}\s+(?:[a-z]+\s+){{0,2}}?(?:orders?|packages?|parcels?|deliver(?:y|ies)|shipments?|"
-        rf"purchases?|order history|shipping address)\b",
+        r"purchases?|order history|shipping address)\b",
         ("order", "package", "parcel", "deliver", "shipment", "purchase", "address"),
     ),
     _rule(
         "abuse.order_tamper",
         rf"\b(?:mark|set|flag|change|switch)\b{_S}{{0,20}}?\borders?\b{_S}{{0,25}}?\b(?:as|to) "
         rf"(?:paid|delivered|refunded|shipped|completed)\b{_S}{{0,60}}?"
-        rf"\b(?:without (?:paying|payment|shipping|sending)|even though|although|before (?:paying|payment)|"
-        rf"so (?:i|we) (?:get|don't|do not|can))",
+        r"\b(?:without (?:paying|payment|shipping|sending)|even though|although|before (?:paying|payment)|"
+        r"so (?:i|we) (?:get|don't|do not|can))",
         ("order",),
     ),
     # -- promotions
     _rule(
         "abuse.promo_exploit",
-        rf"\b(?:exploit|abuse|hack|crack|brute[- ]?force|bruteforce|enumerate|scrape|cheat|farm|bypass|game the|"
+        r"\b(?:exploit|abuse|hack|crack|brute[- ]?force|bruteforce|enumerate|scrape|cheat|farm|bypass|game the|"
         rf"get around|circumvent)\w*\b{_S}{{0,40}}?\b(?:promos?|promotions?|promo codes?|coupons?|coupon codes?|"
-        rf"discounts?|discount codes?|vouchers?|gift ?cards?|gift card codes?|referrals?|referral (?:program|bonus)|"
-        rf"loyalty|loyalty points|cashback|rewards? (?:points|program)|first[- ]order|welcome (?:offer|discount)|"
-        rf"free trials?|sale codes?)\b",
+        r"discounts?|discount codes?|vouchers?|gift ?cards?|gift card codes?|referrals?|referral (?:program|bonus)|"
+        r"loyalty|loyalty points|cashback|rewards? (?:points|program)|first[- ]order|welcome (?:offer|discount)|"
+        r"free trials?|sale codes?)\b",
         (
             "promo",
             "coupon",
@@ -97,8 +99,8 @@ INTENT_RULES = (
         rf"\b(?:trick|loophole|glitch|bug|exploit|hack|workaround|cheat|way around)s?\b{_S}{{0,50}}?"
         rf"\b(?:get|getting|claim|use|apply|redeem|stack|reuse|receive|earn)\b{_S}{{0,40}}?"
         rf"\b(?:free|unlimited|infinite|extra|multiple|again|twice|100%|every time)\b{_S}{{0,30}}?"
-        rf"\b(?:coupons?|promos?|discounts?|vouchers?|gift ?cards?|referrals?|points|cashback|credits?|items|"
-        rf"products|stuff|money|orders?|codes?)\b",
+        r"\b(?:coupons?|promos?|discounts?|vouchers?|gift ?cards?|referrals?|points|cashback|credits?|items|"
+        r"products|stuff|money|orders?|codes?)\b",
         ("trick", "loophole", "glitch", "bug", "exploit", "hack", "workaround", "cheat", "way around"),
     ),
     _rule(
@@ -106,149 +108,225 @@ INTENT_RULES = (
         rf"\b(?:create|make|open|register|sign up|generate|set up|use|using)\b{_S}{{0,20}}?\b(?:multiple|many|several|"
         rf"fake|dummy|throwaway|burner|disposable|\d{{2,}}|dozens of|hundreds of|new|different) (?:accounts?|emails?|"
         rf"email addresses|identities|profiles|phone numbers)\b{_S}{{0,60}}?\b(?:discount|coupon|promo|voucher|"
-        rf"referral|free|bonus|first[- ]order|welcome|credits?|points|trial|offer)",
+        r"referral|free|bonus|first[- ]order|welcome|credits?|points|trial|offer)",
         ("account", "email", "identit", "profile", "phone number"),
     ),
     _rule(
         "abuse.promo_exploit",
         rf"\b(?:generate|make up|brute[- ]?force|guess|predict|crack|compute|calculate|enumerate)\b{_S}{{0,20}}?"
-        rf"\b(?:valid|working|unused|active|fake|unlimited|random|real)\s+(?:[a-z]+\s+)?(?:promo|coupon|discount|"
-        rf"voucher|gift ?card|redeem|redemption|referral) ?(?:codes?|numbers?|pins?)\b",
+        r"\b(?:valid|working|unused|active|fake|unlimited|random|real)\s+(?:[a-z]+\s+)?(?:promo|coupon|discount|"
+        r"voucher|gift ?card|redeem|redemption|referral) ?(?:codes?|numbers?|pins?)\b",
+        ("code", "number", "pin"),
+    ),
+    _rule(
+        "abuse.promo_exploit",
+        rf"\b(?:generate|create|make up|brute[- ]?force|guess|predict|crack|calculate|compute|enumerate)\b{_S}{{0,30}}?"
+        r"\b(?:gift ?card|coupon|voucher|promo|discount|redeem|redemption|referral) ?(?:codes?|numbers?|pins?)\b"
+        rf"{_S}{{0,20}}?\b(?:that|which)\b{_S}{{0,30}}?\b(?:accept\w*|work|works|pass|passes|validat\w*|redeem\w*)\b",
         ("code", "number", "pin"),
     ),
     # -- payment
     _rule(
         "abuse.payment_bypass",
-        rf"\b(?:bypass|circumvent|get around|trick|fool|defeat|evade|hack|cheat|sidestep|get past|spoof|fake|beat)\w*\b"
-        rf"{_S}{{0,40}}?\b(?:payments?|paying|the charge|checkout payment|3-?d ?secure|3ds|fraud (?:checks?|detection|"
-        rf"filters?|screening)|card verification|cvv checks?|avs|address verification|payment gateway|payment (?:step|"
-        rf"page|provider|processor|checks?|verification)|stripe|paypal|klarna|paywall|billing)\b"
+        r"\b(?:bypass|circumvent|get around|ways? around|work around|workaround for|trick|fool|defeat|evade|hack|"
+        r"cheat|"
+        rf"sidestep|get past|spoof|fake|beat)\w*\b{_S}{{0,40}}?\b(?:payments?|paying|the charge|checkout payment|"
+        r"3-?d ?secure|3ds|fraud (?:checks?|detection|"
+        r"filters?|screening)|card verification|cvv checks?|avs|address verification|payment gateway|payment (?:step|"
+        r"page|provider|processor|checks?|verification)|stripe|paypal|klarna|paywall|billing)\b"
         rf"(?!{_S}{{0,30}}\b(?:error|issue|problem|declined|failure|failed|bug)\b)",
         ("pay", "charge", "3d", "3ds", "fraud", "verification", "cvv", "avs", "stripe", "klarna", "billing"),
     ),
     _rule(
         "abuse.payment_bypass",
         rf"\b(?:disable|turn off|switch off|skip|remove|bypass)\w*\b{_S}{{0,30}}?\b(?:fraud (?:checks?|detection|"
-        rf"filters?|screening|rules?)|3-?d ?secure|3ds|cvv (?:checks?|verification)|avs|address verification|"
-        rf"card verification|payment verification)\b",
+        r"filters?|screening|rules?)|3-?d ?secure|3ds|cvv (?:checks?|verification)|avs|address verification|"
+        r"card verification|payment verification)\b",
         ("fraud", "3d", "3ds", "cvv", "avs", "verification"),
     ),
     _rule(
         "abuse.payment_bypass",
         rf"\b(?:get|receive|take|obtain|order|buy|ship|have|grab|steal|checkout)\b{_S}{{0,40}}?\b(?:for free|"
-        rf"free of charge|without (?:paying|payment|being charged|a valid card|money|a card))\b"
-        rf"(?!\s+(?:for\s+)?(?:shipping|delivery|extra|again|twice|the return|returns?|restocking|customs|tax|taxes|"
-        rf"duties|fees?|more|anything extra|upfront|now|in advance|first))",
+        r"free of charge|without (?:paying|payment|being charged|a valid card|money|a card))\b"
+        r"(?!\s+(?:for\s+)?(?:shipping|delivery|extra|again|twice|the return|returns?|restocking|customs|tax|taxes|"
+        r"duties|fees?|more|anything extra|upfront|now|in advance|first))",
         ("free", "without paying", "without payment", "being charged", "without a", "without money"),
         _FREE_HONESTLY,
     ),
     # -- fraud
     _rule(
         "abuse.fraud",
-        rf"\b(?:use|using|buy with|pay with|test|check|cash out|cashout|sell|buy|launder|card|get|find|where)\b"
+        r"\b(?:use|using|buy with|pay with|test|check|cash out|cashout|sell|buy|launder|card|get|find|where)\b"
         rf"{_S}{{0,30}}?\b(?:stolen|cloned|skimmed|hacked|leaked|dumped|carded|compromised|someone else'?s)\s+"
-        rf"(?:credit |debit )?(?:cards?|card numbers?|ccs?|cvvs?|accounts?|credentials|identit(?:y|ies)|"
-        rf"paypal accounts?|gift cards?|card data|card details|fullz)\b",
+        r"(?:credit |debit )?(?:cards?|card numbers?|ccs?|cvvs?|accounts?|credentials|identit(?:y|ies)|"
+        r"paypal accounts?|gift cards?|card data|card details|fullz)\b",
         ("stolen", "cloned", "skimmed", "hacked", "leaked", "dumped", "carded", "compromised", "someone else"),
     ),
     _rule(
         "abuse.fraud",
-        rf"\bcarding\b|\bfullz\b|\bcard (?:testing|checker)\b|\bbin (?:attack|checker)\b|"
+        rf"\b(?:cards?|card numbers|ccs|cvvs?|card details|accounts)\b{_S}{{0,40}}?\b(?:from|off|on|in)\s+(?:a |the |"
+        r"some )?"
+        r"(?:forums?|dark ?web|darknet|telegram(?: channel| group)?|dumps?|leaks?|breach(?:es)?|carding (?:site|shop)|"
+        rf"tor (?:site|shop))\b|\bwhich (?:ones|cards|of (?:them|these cards)|numbers|bins)\b{_S}{{0,30}}?\b(?:would|"
+        r"will|"
+        rf"still|actually)?\s*(?:work|pass|go through|get through|be accepted)\b{_S}{{0,30}}?\b(?:checkout|"
+        r"your (?:site|"
+        r"shop|store)|payment)",
+        ("card", "ccs", "cvv", "account", "which"),
+    ),
+    _rule(
+        "abuse.fraud",
+        r"\bcarding\b|\bfullz\b|\bcard (?:testing|checker)\b|\bbin (?:attack|checker)\b|"
         rf"\b(?:check|test|validate|verify)\w*\b{_S}{{0,30}}?\b(?:which|if|whether)\b{_S}{{0,30}}?"
-        rf"\b(?:these|this list of|a list of|the list of|bulk|batch|\d+|many|some)\s+(?:credit |debit )?"
+        r"\b(?:these|this list of|a list of|the list of|bulk|batch|\d+|many|some)\s+(?:credit |debit )?"
         rf"(?:cards|card numbers|ccs)\b{_S}{{0,20}}?\b(?:are|still)\s+(?:valid|live|working|active|good)",
         ("card", "fullz", "bin "),
     ),
     _rule(
         "abuse.fraud",
-        rf"\b(?:file|submit|make|open|raise|claim|write|post|create|generate|fake|produce|draft|send|buy|order)\b"
+        r"\b(?:file|submit|make|open|raise|claim|write|post|create|generate|fake|produce|draft|send|buy|order)\b"
         rf"{_S}{{0,20}}?\b(?:fake|fraudulent|false|bogus|fabricated|made[- ]up|forged|doctored|photoshopped)\s+"
-        rf"(?:[a-z0-9-]+\s+)?(?:chargebacks?|refunds?|refund requests?|claims?|returns?|reviews?|invoices?|receipts?|"
-        rf"disputes?|accounts?|identit(?:y|ies)|damage reports?|complaints?|ratings?|testimonials?|photos?|"
-        rf"proofs? of (?:purchase|delivery)|tracking numbers?|delivery confirmations?|id documents?|ids?)\b",
+        r"(?:[a-z0-9-]+\s+)?(?:chargebacks?|refunds?|refund requests?|claims?|returns?|reviews?|invoices?|receipts?|"
+        r"disputes?|accounts?|identit(?:y|ies)|damage reports?|complaints?|ratings?|testimonials?|photos?|"
+        r"proofs? of (?:purchase|delivery)|tracking numbers?|delivery confirmations?|id documents?|ids?)\b",
         ("fake", "fraudulent", "false", "bogus", "fabricated", "made", "forged", "doctored", "photoshopped"),
     ),
     _rule(
         "abuse.fraud",
-        rf"\b(?:claim|say|pretend|tell (?:them|you|support|the seller|the bank|the courier)|lie)\b{_S}{{0,40}}?"
-        rf"\b(?:never (?:arrived|came|got|received|delivered|showed up)|(?:was|were|got) (?:not delivered|lost|stolen|"
-        rf"never delivered|empty|damaged|broken)|didn'?t (?:arrive|get|receive|come)|wasn'?t delivered|not received|"
+        rf"\b(?:claim|say|pretend|tell(?: \w+){{0,2}}|lie(?: to(?: \w+){{0,2}})?)\b{_S}{{0,40}}?"
+        r"\b(?:never (?:arrived|came|got|received|delivered|showed up)|(?:was|were|got) (?:not delivered|lost|stolen|"
+        r"never delivered|empty|damaged|broken)|didn'?t (?:arrive|get|receive|come)|wasn'?t delivered|not received|"
         rf"item not received|empty box|arrived (?:empty|broken|damaged))\b[^\n\x00]{{0,80}}?\b(?:even though|although|"
-        rf"though|but|when|while|despite|in fact)\b{_S}{{0,30}}?\b(?:i|we|it)\s+(?:actually |really |did |have |"
-        rf"already |totally )?(?:got|received|have|has|did|arrived|came|kept|keep|still have|was delivered)",
+        rf"though|but|when|while|despite|in fact)\b{_S}{{0,30}}?\b(?:i|we|it|they)\s+(?:actually |really |did |have |"
+        r"already |totally )?(?:got|received|have|has|did|arrived|came|kept|keep|still have|was delivered)",
         ("arriv", "receiv", "deliver", "lost", "stolen", "empty", "damaged", "broken", "came"),
     ),
     _rule(
         "abuse.fraud",
+        rf"\b(?:mark|report|flag|record|show|scan|log)\w*\b{_S}{{0,40}}?\b(?:as )?(?:not delivered|undelivered|lost|"
+        rf"missing|never arrived|failed delivery|damaged)\b{_S}{{0,40}}?\bso (?:that )?(?:i|we) (?:can )?(?:get|claim|"
+        r"receive|keep)\b",
+        ("deliver", "lost", "missing", "arrived", "damaged"),
+    ),
+    _rule(
+        "abuse.fraud",
         rf"\b(?:chargeback|dispute|refund|money back)\b{_S}{{0,60}}?\b(?:and|but|while|then)\s+(?:still |also )?"
-        rf"(?:keep (?:both|it anyway|the (?:item|product|goods|order) anyway)|keep the (?:item|product|goods|order) "
-        rf"(?:too|as well|for free))",
+        r"(?:keep (?:both|it anyway|the (?:item|product|goods|order) anyway)|keep the (?:item|product|goods|order) "
+        r"(?:too|as well|for free))",
         ("keep",),
     ),
     _rule(
         "abuse.fraud",
         rf"\b(?:return|send back|ship back)\b{_S}{{0,30}}?\b(?:a |an |the )?(?:used|worn|fake|counterfeit|replica|"
         rf"knock-?off|different|cheaper|empty box|box of rocks|brick|old)\b{_S}{{0,50}}?\b(?:instead|as if|pretend\w*|"
-        rf"swap\w*|switch\w*|without (?:them|anyone|you) (?:noticing|knowing)|so (?:they|nobody|no one) (?:don'?t|"
-        rf"won'?t|doesn'?t) notice)",
+        r"swap\w*|switch\w*|without (?:them|anyone|you) (?:noticing|knowing)|so (?:they|nobody|no one) (?:don'?t|"
+        r"won'?t|doesn'?t) notice)",
         ("return", "send back", "ship back"),
     ),
     _rule(
         "abuse.fraud",
         rf"\b(?:write|post|generate|create|make|leave)\b{_S}{{0,30}}?\b(?:\d+|dozens of|hundreds of|many|multiple|"
-        rf"some|a bunch of|lots of)\s+(?:fake |5-star |five-star |positive |negative |1-star |one-star |glowing )*"
+        r"some|a bunch of|lots of)\s+(?:fake |5-star |five-star |positive |negative |1-star |one-star |glowing )*"
         rf"reviews?\b{_S}{{0,60}}?\b(?:pretend\w*|as if|posing as|from different|different (?:names|accounts)|"
-        rf"fake (?:names|accounts|customers)|as (?:real )?(?:customers|buyers)|so it looks)",
+        r"fake (?:names|accounts|customers)|as (?:real )?(?:customers|buyers)|so it looks)",
         ("review",),
     ),
     _rule(
         "abuse.fraud",
-        rf"\b(?:launder\w*|money mules?|triangulation fraud)\b|\b(?:how (?:do|can|could) (?:i|we)|help me|teach me|"
+        r"\b(?:launder\w*|money mules?|triangulation fraud)\b|\b(?:how (?:do|can|could) (?:i|we)|help me|teach me|"
         rf"show me how to|best way to|walk me through)\b{_S}{{0,30}}?\b(?:commit|pull off|do|run|get away with)\s+"
-        rf"(?:a |an )?(?:refund|return|chargeback|friendly|card|credit card|payment|coupon|insurance|shipping)?\s*"
-        rf"(?:fraud|scam)s?\b",
+        r"(?:a |an )?(?:refund|return|chargeback|friendly|card|credit card|payment|coupon|insurance|shipping)?\s*"
+        r"(?:fraud|scam)s?\b",
         ("launder", "mule", "triangulation", "fraud", "scam"),
     ),
     # -- stock checks
     _rule(
         "abuse.stock_bypass",
-        rf"\b(?:bypass|circumvent|get around|trick|fool|hack|cheat|evade|override|beat|defeat|exploit|break)\w*\b"
+        r"\b(?:bypass|circumvent|get around|trick|fool|hack|cheat|evade|override|beat|defeat|exploit|break)\w*\b"
         rf"{_S}{{0,40}}?\b(?:stock (?:checks?|limits?|levels?|reservation)|inventory (?:checks?|limits?)|"
-        rf"purchase limits?|quantity limits?|order limits?|(?:one|1|two|2) per (?:customer|person|household|order)|"
-        rf"per[- ](?:customer|person|household|order|account) limits?|max(?:imum)? (?:quantity|per customer|order "
-        rf"quantity|purchase)|out[- ]of[- ]stock (?:checks?|items?|products?)|sold[- ]out (?:items?|products?)|"
-        rf"the (?:buy(?:ing)? )?limit)\b",
+        r"purchase limits?|quantity limits?|order limits?|(?:one|1|two|2) per (?:customer|person|household|order)|"
+        r"per[- ](?:customer|person|household|order|account) limits?|max(?:imum)? (?:quantity|per customer|order "
+        r"quantity|purchase)|out[- ]of[- ]stock (?:checks?|items?|products?)|sold[- ]out (?:items?|products?)|"
+        r"the (?:buy(?:ing)? )?limit)\b",
         ("stock", "inventory", "limit", "per ", "max", "sold"),
     ),
     _rule(
         "abuse.stock_bypass",
         rf"\b(?:bots?|scripts?|scalper|scalping|sniper|snipe|automate|automated)\b{_S}{{0,40}}?\b(?:buy|purchase|"
         rf"checkout|check out|grab|reserve|hoard|add to cart|cart|order)\w*\b{_S}{{0,30}}?\b(?:all|entire|every|whole|"
-        rf"max|hundreds|thousands|limited|restock|drop|stock|inventory|before anyone)\b",
+        r"max|hundreds|thousands|limited|restock|drop|stock|inventory|before anyone)\b",
         ("bot", "script", "scalp", "snip", "automat"),
     ),
     _rule(
         "abuse.stock_bypass",
         rf"\b(?:order|buy|reserve|hold|purchase|force)\b{_S}{{0,20}}?"
-        rf"\b(?:out[- ]of[- ]stock|sold[- ]out|unavailable)\s+"
-        rf"(?:items?|products?|sizes?|sneakers|shoes)?\s*(?:anyway\s+)?(?:by (?:editing|changing|modifying|tampering|"
-        rf"manipulating|calling the api|sending the request)|through the api|via the api)",
+        r"\b(?:out[- ]of[- ]stock|sold[- ]out|unavailable)\s+"
+        r"(?:items?|products?|sizes?|sneakers|shoes)?\s*(?:anyway\s+)?(?:by (?:editing|changing|modifying|tampering|"
+        r"manipulating|calling the api|sending the request)|through the api|via the api)",
         ("stock", "sold", "unavailable"),
+    ),
+    _rule(
+        "abuse.fraud",
+        rf"\b(?:refund|return|chargeback|order|payment|discount|coupon|money back|keep)\w*\b{_S}{{0,80}}?"
+        r"\bwithout (?:the (?:shop|store|seller|merchant|bank|courier|company|site)|them|anyone|you|they|anybody|"
+        r"staff) (?:noticing|knowing|finding out|realising|realizing|checking)\b",
+        ("noticing", "knowing", "finding out", "realising", "realizing", "checking"),
+    ),
+    _rule(
+        "abuse.payment_bypass",
+        rf"\b(?:order|buy|get|ship|receive|checkout|purchase)\w*\b{_S}{{0,80}}?\bso (?:that )?(?:i|we) (?:never|don'?t|"
+        r"do not|won'?t|will not|can avoid|avoid) (?:get |getting |being |have to )?(?:charged|billed|pay|paying)\b|"
+        rf"\b(?:make|have|let|get) the payment (?:fail|bounce|be declined|get declined|reverse)\b{_S}{{0,40}}?"
+        r"\b(?:after|once|when) (?:shipping|it ships|shipped|delivery|delivered|dispatch)",
+        ("charged", "billed", "pay", "payment"),
+    ),
+    _rule(
+        "abuse.brute_force",
+        r"\b(?:tries|try|trying|test|testing|tests|iterate|iterates|loop|loops|cycle|cycles|check|"
+        rf"checks)\b{_S}{{0,20}}?"
+        rf"\b(?:every|all|each|all possible|random|many|thousands of)\b{_S}{{0,30}}?\b(?:gift ?cards?|coupons?|"
+        r"vouchers?|"
+        rf"promos?|discounts?|pins?|codes?|passwords?|card numbers?|otps?|combinations)\b{_S}{{0,40}}?"
+        r"\b(?:until|till|to find|to see which|to get)\b",
+        ("until", "till", "to find", "to see which", "to get"),
+    ),
+    _rule(
+        "abuse.stock_bypass",
+        rf"\b(?:buy|order|get|purchase|grab)\b{_S}{{0,20}}?\bmore than (?:the )?(?:limit|maximum|max|allowed|"
+        rf"\d+)\b{_S}{{0,60}}?\b(?:by|using|with|through|via)\b{_S}{{0,20}}?\b(?:different|multiple|fake|several|"
+        r"other|new|separate|many)\s+(?:addresses|accounts|names|cards|emails|e-mails|people|identities|devices)\b",
+        ("more than",),
+    ),
+    _rule(
+        "abuse.promo_exploit",
+        r"\b(?:staff|employee|student|military|nurse|teacher|senior|member|members|vip|partner|affiliate|b2b|"
+        rf"wholesale|trade)\s+(?:discount|price|pricing|code|rate|offer)s?\b{_S}{{0,50}}?\b(?:not|no longer|never "
+        r"(?:been|was))\s+(?:a |an |on )?(?:staff|employee|student|soldier|nurse|teacher|senior|member|vip|partner|"
+        r"affiliate|business|one|eligible)",
+        ("not", "no longer", "never"),
     ),
     # -- accounts
     _rule(
         "abuse.account_takeover",
-        rf"\b(?:log ?in(?:to)?|sign ?in(?:to)?|get into|break into|access|hack(?: into)?|take over|takeover|hijack|"
+        r"\b(?:log ?in(?:to)?|sign ?in(?:to)?|get into|break into|access|hack(?: into)?|take over|takeover|hijack|"
         rf"compromise|lock out|control|get access to|gain access to)\b{_S}{{0,30}}?\b{_OTHERS}\s+(?:[a-z]+\s+){{0,2}}?"
-        rf"(?:accounts?|profiles?|logins?|emails?|e-mail|inbox|sessions?|wallet|order history|loyalty accounts?)\b",
+        r"(?:accounts?|profiles?|logins?|emails?|e-mail|inbox|sessions?|wallet|order history|loyalty accounts?)\b",
         ("account", "profile", "login", "log in", "email", "e-mail", "inbox", "session", "wallet", "order history"),
     ),
     _rule(
         "abuse.account_takeover",
-        rf"\b(?:bypass|get around|circumvent|defeat|crack|brute[- ]?force|bruteforce|intercept|spoof|hack)\w*\b"
+        r"\b(?:log|sign|get|let)\s+(?:me\s+)?in(?:to)?\s+(?:the\s+)?(?:account|profile|dashboard)s?\s+(?:of|for|"
+        r"belonging to)"
+        r"\s+(?:a\s+|the\s+|this\s+|that\s+)?(?:customer|user|member|shopper|client|another|someone|somebody|"
+        r"[a-z0-9._%+-]+@|\d)",
+        ("account", "profile", "dashboard"),
+    ),
+    _rule(
+        "abuse.account_takeover",
+        r"\b(?:bypass|get around|circumvent|defeat|crack|brute[- ]?force|bruteforce|intercept|spoof|hack)\w*\b"
         rf"{_S}{{0,30}}?\b(?:2fa|mfa|two[- ]factor|2-step|two[- ]step|otp|one[- ]time (?:code|password)|"
-        rf"verification codes?|sms codes?|login|log-in|sign-in|authentication|captcha|account lock(?:out)?|"
-        rf"security questions?|password reset)\b",
+        r"verification codes?|sms codes?|login|log-in|sign-in|authentication|captcha|account lock(?:out)?|"
+        r"security questions?|password reset)\b",
         (
             "2fa",
             "mfa",
@@ -270,7 +348,7 @@ INTENT_RULES = (
     ),
     _rule(
         "abuse.account_takeover",
-        rf"\b(?:credential stuffing|session hijack\w*|sim[- ]swap\w*|account takeover|cookie theft)\b|"
+        r"\b(?:credential stuffing|session hijack\w*|sim[- ]swap\w*|account takeover|cookie theft)\b|"
         rf"\bsteal\w*\b{_S}{{0,20}}?\b(?:session|cookies?|accounts?|login)\b",
         ("credential stuffing", "hijack", "swap", "takeover", "cookie", "steal"),
     ),
@@ -278,8 +356,8 @@ INTENT_RULES = (
         "abuse.account_takeover",
         rf"\b(?:reset|change|recover)\b{_S}{{0,20}}?\b{_OTHERS}\s+(?:[a-z]+\s+){{0,2}}?(?:passwords?|email|"
         rf"phone number|login|account|2fa|pin)\b{_S}{{0,60}}?(?:without (?:them|him|her|their|his|anyone) "
-        rf"(?:knowing|noticing|permission|consent)|so (?:that )?i can (?:log ?in|access|get in|see|use|read)|"
-        rf"secretly|without (?:telling|asking))",
+        r"(?:knowing|noticing|permission|consent)|so (?:that )?i can (?:log ?in|access|get in|see|use|read)|"
+        r"secretly|without (?:telling|asking))",
         ("password", "email", "phone", "login", "account", "2fa", "pin"),
     ),
 )

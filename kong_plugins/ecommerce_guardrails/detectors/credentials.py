@@ -62,6 +62,8 @@ _PASSWORD_SAID = re.compile(
     r"([\"'“‘]?)([^\s\"'”’]{3,64})",
     re.IGNORECASE,
 )
+# "user jane, password Bl4ckCat!": no verb, so the value itself must look like a password
+_PASSWORD_BARE = re.compile(r"\b(?:password|passwd|pwd)\s+([^\s\"',;<>]{6,64})", re.IGNORECASE)
 # api_key: ..., client_secret=..., Bearer ..., "session token abc123..."
 _SECRET_VALUE = re.compile(
     r"\b(?:api[_\- ]?key|apikey|x-api-key|api[_\- ]?secret|secret[_\- ]?key|client[_\- ]?secret|secret|"
@@ -116,6 +118,15 @@ def _said_value(value: str, quoted: bool, rest: str) -> bool:
     return len(value) >= 4 and bool(_CLAUSE_END.match(rest))
 
 
+def _strong_password(value: str) -> bool:
+    """Letters plus digits or symbols, e.g. Bl4ckCat! (never a plain word like "reset")."""
+    if len(value) < 6 or _placeholder(value):
+        return False
+    has_alpha = any(c.isalpha() for c in value)
+    has_other = any(c.isdigit() for c in value) or any(not c.isalnum() for c in value)
+    return has_alpha and has_other
+
+
 def _secret_value(value: str) -> bool:
     value = value.rstrip(".,")
     if _placeholder(value):
@@ -146,6 +157,10 @@ def find_values(clean: str) -> list[Finding]:
         if _said_value(value, bool(m.group(1)), clean[m.end(2) : m.end(2) + 24]):
             end = m.start(2) + len(value.rstrip(".,!?;:)"))
             findings.append(Finding("cred.password.value", CREDENTIALS, m.start(2), end, MASK))
+    for m in _PASSWORD_BARE.finditer(clean):
+        value = m.group(1).rstrip(".,!?;:)")
+        if _strong_password(value) and not any(f.start <= m.start(1) < f.end for f in findings):
+            findings.append(Finding("cred.password.value", CREDENTIALS, m.start(1), m.start(1) + len(value), MASK))
     for m in _SECRET_VALUE.finditer(clean):
         if _secret_value(m.group(1)):
             findings.append(Finding("cred.secret.value", CREDENTIALS, m.start(1), m.end(1), MASK))
@@ -192,8 +207,9 @@ INTENT_RULES = (
         "cred.theft",
         CREDENTIALS,
         r"\b(?:what(?:'s| is| are)|give|tell|send|show|share|reveal|leak|list|get|find|print)\b[^.?!\n]{0,30}?"
-        rf"\b{_CRED_NOUN}\s+(?:of|for|belonging to|used by)\s+(?:the\s+)?(?:customer|user|admin|administrator|"
-        r"account|client|employee|member|another|other|someone|somebody|root|[a-z0-9._%+-]+@)",
+        rf"\b{_CRED_NOUN}\s+(?:of|for|belonging to|used by)\s+(?:the\s+)?(?:(?:last|first|top|latest|recent|new|"
+        r"newest|all|every|other|\d+)\s+){0,3}(?:customer|user|admin|administrator|account|client|employee|member|"
+        r"shopper|another|other|someone|somebody|root|[a-z0-9._%+-]+@)",
         ("pass", "cred", "login", "log-in", "key", "token", "otp", "code", "pin", "hash", "secur", "session"),
         DEFENSIVE,
     ),
@@ -206,6 +222,17 @@ INTENT_RULES = (
         r"password_hash|passwd)\b[^.?!\n]{0,20}?\b(?:from|in|of|stored in)\s+(?:the\s+)?(?:users?|customers?|"
         r"accounts?|admins?|members?|auth|login|database|db|table|vault|env|\.env|config|secrets? manager)",
         ("pass", "cred", "key", "secret", "token"),
+    ),
+    IntentRule(
+        "cred.theft",
+        CREDENTIALS,
+        r"\b(?:need|want|give me|send me|tell me|what are|what's|what is|share|get me|find)\b[^.?!\n]{0,20}?"
+        r"\b(?:the )?(?:login |admin |root |system |master )?(?:credentials|passwords?|login details|logins?)\s+"
+        r"(?:for|to|of) (?:the|our|your|this|that)\s+(?!password|account settings)"
+        r"|\b(?:what|which) (?:password|passcode|pin|login)s? (?:does |do )?(?:my |his |her |their |the )?"
+        r"(?!manager)(?:[a-z'-]+ ){0,2}(?:uses?|has|have|set|chose|picked|is using)\b",
+        ("cred", "pass", "login", "pin"),
+        DEFENSIVE,
     ),
     IntentRule(
         "cred.theft",

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import re
 
-from kong_plugins.ecommerce_guardrails.detectors import SQL_INJECTION, Finding, IntentRule, run_intent_rules
+from kong_plugins.ecommerce_guardrails.detectors import (
+    DEFENSIVE,
+    SQL_INJECTION,
+    Finding,
+    IntentRule,
+    run_intent_rules,
+)
 
 # Inline comments used to split keywords (UN/**/ION SEL/**/ECT); bounded, so linear.
 _INLINE_COMMENT = re.compile(r"/\*.{0,64}?\*/")
@@ -56,6 +62,17 @@ INTENT_RULES = (
         r"\b(?:and|or)\s+(?:ascii|substring|substr|length)\s*\(\s*\(?\s*select\b|"
         r"\b(?:load_file|into\s+(?:out|dump)file)\b|\binformation_schema\.(?:tables|columns)\b",
         ("sleep", "benchmark", "waitfor", "select", "load_file", "outfile", "dumpfile", "information_schema"),
+    ),
+    IntentRule(
+        "sqli.intent",
+        SQL_INJECTION,
+        r"\b(?:use|using|run|perform|do|try|launch|craft|write|give me|inject|show me how to)\b[^.?!\n]{0,30}?"
+        r"\b(?:(?:union|error|time|boolean|stacked|second[- ]order)[- ]based (?:sql ?)?injection|"
+        r"blind (?:sql ?)?injection|"
+        r"sql ?injection|sqli)s?\b"
+        r"[^.?!\n]{0,60}?\b(?:on|against|into|to (?:pull|dump|get|extract|read|bypass|steal|log ?in)|payloads? for)\b",
+        ("inject", "sqli"),
+        DEFENSIVE,
     ),
     IntentRule(
         "sqli.destructive",
