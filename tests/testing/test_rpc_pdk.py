@@ -397,3 +397,26 @@ def test_plugin_config_carries_kongs_extra_keys() -> None:
         "__key__": f"plugins:token-meter:r::::{cfg['__ws_id']}",  # DAO:cache_key fast path
         "__seq__": 3,
     }
+
+
+def test_upstream_request_changes_are_what_later_getters_see() -> None:
+    """nginx has one request: ngx.req.set_header/set_uri_args/set_method/set_body_data are seen
+    by later kong.request.* getters too (only path, scheme and target are upstream-only)."""
+    big = b"x" * 20000
+    req = make_request(query="a=1", headers={"x-api-key": ["k"]}, body=big)
+    c = ctx(req=req)
+    with pytest.raises(PdkThrow):
+        call(c, "kong.request.get_raw_body")  # spilled
+    call(c, "kong.service.request.clear_header", "x-api-key")  # key-auth hide_credentials
+    call(c, "kong.service.request.set_header", "authorization", "AWS4 sig")
+    call(c, "kong.service.request.set_raw_query", "b=2")
+    call(c, "kong.service.request.set_raw_body", b'{"converse":true}')
+    call(c, "kong.service.request.set_path", "/model/m/converse")
+    assert call(c, "kong.request.get_header", "x-api-key") is None
+    assert call(c, "kong.request.get_header", "authorization") == "AWS4 sig"
+    assert call(c, "kong.request.get_raw_query") == "b=2"
+    assert call(c, "kong.request.get_raw_body") == b'{"converse":true}'  # in memory now
+    assert call(c, "kong.request.get_header", "content-length") == "17"
+    assert call(c, "kong.request.get_path") == "/v1/chat/completions"
+    up = req.upstream
+    assert up is not None and up.path == "/model/m/converse" and "x-api-key" not in up.headers

@@ -595,7 +595,7 @@ def _query(ctx: PdkContext, max_args: Any = None) -> dict[str, Any]:
 
 def _raw_body(ctx: PdkContext, max_allowed_file_size: Any = None) -> bytes | None:
     body = ctx.req.body
-    if len(body) <= ctx.node.client_body_buffer_size:
+    if len(body) <= ctx.node.client_body_buffer_size or ctx.req.body_in_memory:
         return body
     # nginx spilled the body to a temp file: Kong only reads it back when allowed to
     if max_allowed_file_size is None:
@@ -762,11 +762,21 @@ def _up_path(ctx: PdkContext, path: Any) -> None:
     _upstream(ctx).path = urllib.parse.quote(path, safe="/%:@!$&'()*+,;=-._~")
 
 
+# nginx keeps one copy of the request: ngx.req.set_header/set_uri_args/set_method/set_body_data
+# change what the upstream gets AND what later kong.request.* getters return. Only the path
+# (upstream_uri), the scheme and the target are upstream-only.
+
+
+def _set_query(ctx: PdkContext, query: str) -> None:
+    _upstream(ctx).query = query
+    ctx.req.raw_query = query
+
+
 @pdk("kong.service.request.set_raw_query")
 def _up_raw_query(ctx: PdkContext, query: Any) -> None:
     if not isinstance(query, str):
         raise PdkThrow("query must be a string")
-    _upstream(ctx).query = query
+    _set_query(ctx, query)
 
 
 @pdk("kong.service.request.set_method")
@@ -776,6 +786,7 @@ def _up_method(ctx: PdkContext, method: Any) -> None:
     if method not in valid:
         raise PdkThrow("invalid method: " + str(method))
     _upstream(ctx).method = method
+    ctx.req.method = method
 
 
 def _encode_query(args: dict[str, Any]) -> str:
@@ -794,63 +805,74 @@ def _encode_query(args: dict[str, Any]) -> str:
 def _up_query(ctx: PdkContext, args: Any) -> None:
     if not isinstance(args, dict | list):
         raise PdkThrow("args must be a table")
-    _upstream(ctx).query = _encode_query(args if isinstance(args, dict) else {})
+    _set_query(ctx, _encode_query(args if isinstance(args, dict) else {}))
 
 
 @pdk("kong.service.request.clear_query_arg")
 def _up_clear_query_arg(ctx: PdkContext, name: Any) -> None:
     if not isinstance(name, str):
         raise PdkThrow("query argument name must be a string")
-    up = _upstream(ctx)
-    args = _query_table(up.query, 0)
+    args = _query_table(_upstream(ctx).query, 0)
     args.pop(name, None)
-    up.query = _encode_query(args)
+    _set_query(ctx, _encode_query(args))
+
+
+def _set_request_header(ctx: PdkContext, lname: str, values: list[str] | None) -> None:
+    up = _upstream(ctx)
+    for headers in (up.headers, ctx.req.headers):
+        if values is None:
+            headers.pop(lname, None)
+        else:
+            headers[lname] = list(values)
+    if lname == "host":  # also ngx.var.upstream_host: the Host sent upstream
+        up.host_header = values[0] if values else None
 
 
 @pdk("kong.service.request.set_header")
 def _up_set_header(ctx: PdkContext, name: Any, value: Any = None) -> None:
-    lname = _header_name(name)
-    up = _upstream(ctx)
-    values = _header_values(value)
-    if lname == "host":
-        up.host_header = values[0]
-    up.headers[lname] = values
+    _set_request_header(ctx, _header_name(name), _header_values(value))
 
 
 @pdk("kong.service.request.add_header")
 def _up_add_header(ctx: PdkContext, name: Any, value: Any = None) -> None:
     lname = _header_name(name)
-    up = _upstream(ctx)
-    values = _header_values(value)
-    if lname == "host":
-        up.host_header = values[0]
-    up.headers.setdefault(lname, []).extend(values)
+    current = _upstream(ctx).headers.get(lname, [])
+    _set_request_header(ctx, lname, [*current, *_header_values(value)])
 
 
 @pdk("kong.service.request.clear_header")
 def _up_clear_header(ctx: PdkContext, name: Any) -> None:
-    lname = _header_name(name)
-    up = _upstream(ctx)
-    up.headers.pop(lname, None)
+    if not isinstance(name, str):
+        raise PdkThrow("header must be a string")
+    lname = name.lower()
+    _set_request_header(ctx, lname, None)
     if lname == "host":
-        up.host_header = None
+        _upstream(ctx).host_header = None
 
 
 @pdk("kong.service.request.set_headers")
 def _up_set_headers(ctx: PdkContext, headers: Any) -> None:
     if not isinstance(headers, dict):
         raise PdkThrow("headers must be a table")
-    for name, value in headers.items():
-        _up_set_header(ctx, name, value)
+    checked = [(_header_name(k), _header_values(v)) for k, v in headers.items()]  # all or nothing
+    for lname, values in checked:
+        _set_request_header(ctx, lname, values)
+
+
+def _set_body(ctx: PdkContext, body: bytes) -> None:
+    """ngx.req.set_body_data: the new body is held in memory (never spilled)."""
+    up = _upstream(ctx)
+    up.body = body
+    ctx.req.body = body
+    ctx.req.body_in_memory = True
+    _set_request_header(ctx, "content-length", [str(len(body))])
 
 
 @pdk("kong.service.request.set_raw_body")
 def _up_raw_body(ctx: PdkContext, body: Any) -> None:
     if not isinstance(body, str | bytes):
         raise PdkThrow("body must be a string")
-    up = _upstream(ctx)
-    up.body = body.encode() if isinstance(body, str) else body
-    up.headers["content-length"] = [str(len(up.body))]
+    _set_body(ctx, body.encode() if isinstance(body, str) else body)
 
 
 @pdk("kong.service.request.set_body")
@@ -861,13 +883,13 @@ def _up_body(ctx: PdkContext, args: Any, mimetype: Any = None) -> bool:
     ctype = mimetype if isinstance(mimetype, str) else (up.headers.get("content-type") or [""])[0]
     ctype = ctype.split(";")[0].strip().lower()
     if ctype == "application/json":
-        up.body = cjson_encode(args).encode()
+        body = cjson_encode(args).encode()
     elif ctype == "application/x-www-form-urlencoded":
-        up.body = _encode_query(args if isinstance(args, dict) else {}).encode()
+        body = _encode_query(args if isinstance(args, dict) else {}).encode()
     else:
         raise NotEmulated(f"set_body with content type {ctype!r}")
-    up.headers["content-type"] = [ctype]
-    up.headers["content-length"] = [str(len(up.body))]
+    _set_body(ctx, body)
+    _set_request_header(ctx, "content-type", [ctype])
     return True
 
 

@@ -96,6 +96,7 @@ class KongRequest:
     serialize_ops: list[tuple[str, Any, str]] = field(default_factory=list)  # (key, value, mode) in call order
     service_options: dict[str, Any] = field(default_factory=dict)  # timeouts, retries, upstream, tls_verify
     plugin_error: bool = False  # a plugin threw in access/rewrite/response (Kong's KONG_UNEXPECTED)
+    body_in_memory: bool = False  # kong.service.request.set_raw_body replaced a (maybe spilled) body
 
     def header(self, name: str) -> str | None:
         values = self.headers.get(name.lower())
