@@ -390,3 +390,9 @@ def test_gemini_for_other_and_its_errors(gw, emulator):
     emulator.inject("RESOURCE_EXHAUSTED", count=None)
     r = post(gw, "/v1/chat/completions", HELLO, "other")
     assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+
+
+def test_a_client_query_string_does_not_break_the_signature(gw, emulator):
+    r = post(gw, "/v1/chat/completions?beta=true&apikey=guest-key", HELLO, "guest")
+    assert r.status_code == 200, r.text
+    assert "?" not in emulator.calls()[0]["path"]

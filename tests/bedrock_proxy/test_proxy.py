@@ -198,3 +198,41 @@ def test_one_metadata_only_log_line_per_call(settings, emulator):
     assert [line["event"] for line in lines] == ["llm_call"]
     assert lines[0]["model"] == p.HAIKU_45_US and lines[0]["total_tokens"] > 0
     assert secret not in buf.getvalue() and "Hello from" not in buf.getvalue()
+
+
+def test_operator_price_overrides_set_the_cost(emulator):
+    settings = settings_for(
+        emulator.url, prices={"anthropic.claude-haiku-4-5-20251001-v1:0": {"input": 1000, "output": 0}}
+    )
+    _, reply = run(settings, "guest", ClientApi.OPENAI, OPENAI)
+    usage = reply.result.usage
+    assert reply.result.cost_usd == pytest.approx(usage.input_tokens * 1000 / 1e6 + usage.cache_read_tokens * 100 / 1e6)
+
+
+def test_native_path_parsing():
+    from kong_plugins.bedrock_proxy.passthrough import parse_native_path
+
+    call = parse_native_path(
+        "/bedrock/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-profile%2Fus.x/invoke"
+    )
+    assert (call.model, call.operation) == ("arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.x", "invoke")
+    for bad, status in [
+        ("/bedrock/model/x/converse-stream", 400),
+        ("/bedrock/nothing", 404),
+        ("/bedrock/model/%00/converse", 400),
+    ]:
+        with pytest.raises(GatewayError) as exc:
+            parse_native_path(bad)
+        assert exc.value.http_status == status
+
+
+def test_missing_gemini_key_is_a_502_not_a_crash(emulator):
+    from kong_plugins.bedrock_proxy.gemini import GeminiKey
+
+    settings = settings_for(emulator.url)
+    settings.gemini_key = GeminiKey(None, env={})
+    with pytest.raises(GatewayError) as exc:
+        plan_call(
+            settings, identity("other"), ClientApi.OPENAI, "/v1/chat/completions", json.dumps(OPENAI).encode(), no_vault
+        )
+    assert exc.value.http_status == 502 and "key" in exc.value.message
