@@ -84,13 +84,12 @@ def exported_metrics() -> set[str]:
     """Sample names our plugin servers really export, read from prometheus-client itself."""
     from prometheus_client import REGISTRY
 
+    # Each plugin defines its metrics on import: token-meter through _defs(), guardrails in
+    # report.py. No try/except: a moved or renamed module must fail here, not hide a metric.
+    from kong_plugins.ecommerce_guardrails import report  # noqa: F401
     from kong_plugins.token_meter import prometheus as tm_prometheus
 
     tm_prometheus._defs()
-    try:  # guardrails defines its counter on import of its metrics module
-        import kong_plugins.ecommerce_guardrails.metrics  # noqa: F401
-    except ImportError:
-        pass
     names: set[str] = set()
     for family in REGISTRY.collect():
         if not family.name.startswith("kong_"):
