@@ -171,7 +171,7 @@ def test_bundled_plugin_defaults() -> None:
         (base(plugins=[{"name": "probe", "config": {"nope": 1}}]), "nope: unknown field"),
         (base(plugins=[{"name": "probe", "config": {"plain": "{vault://env/x}"}}]), "plain: not referenceable"),
         (base(plugins=[{"name": "acl", "config": {}}]), "at least one of these fields must be non-empty"),
-        (base(plugins=[{"name": "acl", "config": {"allow": ["a"], "deny": ["b"]}}]), "only one of these fields"),
+        (base(plugins=[{"name": "acl", "config": {"allow": ["a"], "deny": ["b"]}}]), "exactly one of these fields"),
         (base(plugins=[{"name": "key-auth", "consumer": "alice"}]), "cannot be applied to a consumer"),
         (base(plugins=[{"name": "probe"}, {"name": "probe"}]), "configured twice"),
         (base(plugins=[{"name": "jwt", "config": {"maximum_expiration": 60}}]), "must contain 'exp'"),

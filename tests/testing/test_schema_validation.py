@@ -20,6 +20,7 @@ SCHEMA: list[dict[str, Any]] = [
     {
         "redis": {
             "type": "record",
+            "required": True,
             "fields": [
                 {"host": {"type": "string", "default": "localhost"}},
                 {"port": {"type": "integer", "default": 6379, "between": [0, 65535]}},
@@ -41,6 +42,17 @@ def test_defaults_are_filled_including_nested_records() -> None:
         "labels": {},
         "redis": {"host": "localhost", "port": 6379},
     }
+
+
+def test_absent_optional_record_is_null_and_required_fields_inside_a_required_record_are_reported() -> None:
+    schema: list[dict[str, Any]] = [
+        {"opt": {"type": "record", "fields": [{"a": {"type": "string", "default": "x"}}]}},
+        {"req": {"type": "record", "required": True, "fields": [{"b": {"type": "string", "required": True}}]}},
+    ]
+    with pytest.raises(SchemaError) as exc:
+        validate(schema, {})
+    assert exc.value.errors == {"req": {"b": "required field missing"}}
+    assert validate(schema, {"req": {"b": "y"}}) == {"opt": None, "req": {"b": "y"}}
 
 
 def test_partial_record_gets_the_missing_defaults() -> None:
@@ -90,6 +102,23 @@ def test_violations_carry_kong_messages(config: dict[str, Any], field: str, mess
         assert message in got
     else:
         assert got == message
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ({"type": "string", "len_eq": 2}, "abc", "length must be 2"),
+        ({"type": "string", "not_one_of": ["x"]}, "x", "must not be one of: x"),
+        ({"type": "string", "not_match": "^a"}, "abc", "invalid value: abc"),
+        ({"type": "string", "match_any": {"patterns": ["^a", "^b"], "err": "a or b"}}, "c", "a or b"),
+        ({"type": "array", "elements": {"type": "string"}, "contains": "x"}, ["y"], "expected to contain: x"),
+        ({"type": "array", "elements": {"type": "string"}, "len_min": 1}, [], "length must be at least 1"),
+    ],
+)
+def test_more_kong_validators(field: dict[str, Any], value: Any, message: str) -> None:
+    with pytest.raises(SchemaError) as exc:
+        validate([{"f": field}], {"f": value})
+    assert exc.value.errors == {"f": message}
 
 
 def test_all_violations_are_reported_at_once() -> None:

@@ -5,7 +5,8 @@ A schema is Kong's DSL as plain data: a list of one-key dicts `{name: field}`. `
 returns the config with every default filled in, or raises SchemaError with Kong-shaped
 messages (a nested dict of field name -> message, like Kong's `schema violation` body).
 Absent optional fields come back as None (Kong keeps them as JSON null in the config it
-sends to plugin servers); absent records are filled from their fields' defaults.
+sends to plugin servers); an absent *required* record is expanded to its fields' defaults
+(kong/db/schema/init.lua handle_missing_field).
 """
 
 from __future__ import annotations
@@ -116,6 +117,9 @@ def _common_rules(field: dict[str, Any], value: Any) -> str | None:
     one_of = field.get("one_of")
     if one_of is not None and value not in one_of:
         return "expected one of: " + ", ".join(str(v) for v in one_of)
+    not_one_of = field.get("not_one_of")
+    if not_one_of is not None and value in not_one_of:
+        return "must not be one of: " + ", ".join(str(v) for v in not_one_of)
     if "eq" in field and value != field["eq"]:
         return f"value must be {field['eq']}"
     if "ne" in field and value == field["ne"]:
@@ -133,15 +137,24 @@ def _number_rules(field: dict[str, Any], value: float) -> str | None:
 
 
 def _string_rules(field: dict[str, Any], value: str) -> str | None:
-    len_min = field.get("len_min")
-    if len_min is not None and len(value) < len_min:
-        return f"length must be at least {len_min}"
-    len_max = field.get("len_max")
-    if len_max is not None and len(value) > len_max:
-        return f"length must be at most {len_max}"
+    length = _length_rules(field, len(value))
+    if length is not None:
+        return length
     pattern = field.get("match")
     if pattern is not None and not _lua_match(pattern, value):
         return f"invalid value: {value}"
+    pattern = field.get("not_match")
+    if pattern is not None and _lua_match(pattern, value):
+        return f"invalid value: {value}"
+    for rule in field.get("match_all") or []:
+        if not _lua_match(rule["pattern"], value):
+            return rule.get("err") or f"invalid value: {value}"
+    for rule in field.get("match_none") or []:
+        if _lua_match(rule["pattern"], value):
+            return rule.get("err") or f"invalid value: {value}"
+    match_any = field.get("match_any")
+    if match_any and not any(_lua_match(p, value) for p in match_any.get("patterns", [])):
+        return match_any.get("err") or f"invalid value: {value}"
     for key in ("starts_with",):
         if key in field and not value.startswith(field[key]):
             return f"should start with: {field[key]}"
@@ -166,6 +179,8 @@ def _lua_match(pattern: str, value: str) -> bool:
 
 
 def _length_rules(field: dict[str, Any], n: int) -> str | None:
+    if "len_eq" in field and n != field["len_eq"]:
+        return f"length must be {field['len_eq']}"
     len_min = field.get("len_min")
     if len_min is not None and n < len_min:
         return f"length must be at least {len_min}"
@@ -198,6 +213,9 @@ def _array(field: dict[str, Any], value: Any) -> tuple[Any, Any]:
         return out, [
             f"[{k}] {v}" if not isinstance(v, dict) else f"[{k}] {format_errors(v)}" for k, v in errors.items()
         ]
+    contains = field.get("contains")
+    if contains is not None and contains not in out:
+        return out, f"expected to contain: {contains}"
     return out, _length_rules(field, len(out))
 
 
@@ -240,38 +258,21 @@ def _record(field: dict[str, Any], value: Any) -> tuple[Any, Any]:
         if key not in known:
             errors[str(key)] = "unknown field"
     for name, sub in subfields:
-        present = name in value and value[name] is not None
-        if not present:
-            filled = _missing(sub)
-            if filled is _REQUIRED:
-                errors[name] = "required field missing"
-                continue
-            out[name] = filled
-            continue
-        checked, err = _check(sub, value[name])
-        if err is not None:
-            errors[name] = err
-        out[name] = checked
+        if name in value and value[name] is not None:
+            checked, err = _check(sub, value[name])
+            if err is not None:
+                errors[name] = err
+            out[name] = checked
+        elif "default" in sub:
+            default = copy.deepcopy(sub["default"])
+            out[name] = _record(sub, default)[0] if sub.get("type") == "record" else default
+        elif not sub.get("required"):
+            out[name] = None  # Kong: a field that is not required is nullable
+        elif sub.get("type") == "record":
+            # Kong expands a missing required record to get its nested defaults.
+            out[name], err = _record(sub, {})
+            if err is not None:
+                errors[name] = err
+        else:
+            errors[name] = "required field missing"
     return out, (errors or None)
-
-
-_REQUIRED = object()
-
-
-def _missing(field: dict[str, Any]) -> Any:
-    if "default" in field:
-        default = copy.deepcopy(field["default"])
-        if field.get("type") == "record" and isinstance(default, Mapping):
-            filled, _ = _record(field, default)
-            return filled
-        return default
-    if field.get("type") == "record" and field.get("nullable", True) is not False and not field.get("required"):
-        # Kong fills an absent record from its fields' defaults when all of them have one.
-        filled, err = _record(field, {})
-        return None if err else filled
-    if field.get("type") == "record" and field.get("required"):
-        filled, err = _record(field, {})
-        return _REQUIRED if err else filled
-    if field.get("required"):
-        return _REQUIRED
-    return None

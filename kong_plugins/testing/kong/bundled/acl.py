@@ -31,7 +31,7 @@ class Acl(BundledPlugin):
     def entity_check(cls, config: dict[str, Any]) -> str | None:
         has_allow, has_deny = config.get("allow") is not None, config.get("deny") is not None
         if has_allow and has_deny:
-            return "only one of these fields must be non-empty: 'config.allow', 'config.deny'"
+            return "exactly one of these fields must be non-empty: 'config.allow', 'config.deny'"
         if not has_allow and not has_deny:
             return "at least one of these fields must be non-empty: 'config.allow', 'config.deny'"
         return None
