@@ -103,4 +103,10 @@ def handle(operation: str, model_id: str, body: bytes, ctx: OpContext) -> Respon
     model = check_model(model_id)
     if operation == "CountTokens" and len(model_id) > 256:
         raise BedrockError("ValidationException", INVALID_ID)
-    return HANDLERS[operation](model, parse_json(body), ctx)
+    parsed = parse_json(body)
+    try:
+        return HANDLERS[operation](model, parsed, ctx)
+    except (AttributeError, TypeError, KeyError, ValueError):  # wrong JSON types where objects/lists belong
+        raise BedrockError(
+            "ValidationException", "Malformed input request, please reformat your input and try again."
+        ) from None

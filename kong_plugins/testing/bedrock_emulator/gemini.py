@@ -235,8 +235,11 @@ def handle(
 ) -> Response | StreamResponse:
     model = check_model(model_name, operation)
     parsed = parse_json(body)
-    if operation == "GenerateContent":
-        return generate(model, parsed, ctx)
-    if operation == "StreamGenerateContent":
-        return stream(model, parsed, ctx, sse=query.get("alt") == "sse")
-    return count(model, parsed)
+    try:
+        if operation == "GenerateContent":
+            return generate(model, parsed, ctx)
+        if operation == "StreamGenerateContent":
+            return stream(model, parsed, ctx, sse=query.get("alt") == "sse")
+        return count(model, parsed)
+    except (AttributeError, TypeError, KeyError, ValueError):  # wrong JSON types where objects/lists belong
+        raise GoogleError("INVALID_ARGUMENT", "Invalid JSON payload received. Unknown name or wrong type.") from None
