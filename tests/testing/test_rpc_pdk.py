@@ -420,3 +420,12 @@ def test_upstream_request_changes_are_what_later_getters_see() -> None:
     assert call(c, "kong.request.get_path") == "/v1/chat/completions"
     up = req.upstream
     assert up is not None and up.path == "/model/m/converse" and "x-api-key" not in up.headers
+
+
+def test_every_pdk_name_a_python_phase_can_call_is_emulated() -> None:
+    from kong_plugins.testing.kong.pdk import REGISTRY
+    from kong_plugins.testing.kong.pdk_methods import NO_RPC, PLUGIN_PHASES
+
+    http_phases = PLUGIN_PHASES - {"preread"}
+    missing = [n for n, ph in PDK_PHASES.items() if ph & http_phases and n not in NO_RPC and n not in REGISTRY]
+    assert missing == []

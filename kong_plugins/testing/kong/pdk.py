@@ -5,7 +5,7 @@ unknown names -> "could not find pdk method" and None (plus a harness violation,
 fails); wrong phase or bad argument -> `PdkThrow` (the Lua error aborts the plugin's phase);
 only the first return value; multi-map / raw-body fix-ups; values shaped as they come back
 through Lua (empty tables -> [], integral floats -> ints, arrays with holes -> maps).
-The functions themselves live in pdk_api.py.
+The functions themselves live in the pdk_api package.
 """
 
 from __future__ import annotations
