@@ -16,7 +16,7 @@ from kong_plugins.bedrock_proxy import bedrock_errors, transport
 from kong_plugins.bedrock_proxy.bedrock_errors import UpstreamError
 from kong_plugins.bedrock_proxy.fallback import Answer, FallbackSettings, run_fallbacks, should_fall_back
 from kong_plugins.bedrock_proxy.gemini import GeminiKey, gemini_headers
-from kong_plugins.bedrock_proxy.passthrough import parse_native_path
+from kong_plugins.bedrock_proxy.passthrough import EVENT_STREAM, STREAM_OPERATIONS, native_usage, parse_native_path
 from kong_plugins.bedrock_proxy.policy import ModelChoice, ModelPolicy, provider_of
 from kong_plugins.bedrock_proxy.translators import (
     ConverseCall,
@@ -25,7 +25,6 @@ from kong_plugins.bedrock_proxy.translators import (
     converse_gemini,
     openai_converse,
     usage_from_converse,
-    usage_from_invoke,
 )
 from kong_plugins.bedrock_proxy.upstream import (
     Endpoint,
@@ -41,7 +40,7 @@ from kong_plugins.core.errors import GatewayError, render_error
 from kong_plugins.core.identity import Identity
 from kong_plugins.core.logging import log_event
 from kong_plugins.core.pricing import PRICE_VERSION, estimate_cost
-from kong_plugins.core.usage import LlmResult, Usage
+from kong_plugins.core.usage import LlmResult
 
 STATE_KEY = "bedrock_proxy_call"  # kong.ctx.shared: what the response phase needs
 JSON = "application/json"
@@ -168,7 +167,9 @@ def build_request(settings: Settings, model: str, call: ConverseCall, resolve: K
 
 def bedrock_request(settings: Settings, model: str, operation: str, body: bytes) -> Upstream:
     path = model_path(model, operation)
-    headers = {"Content-Type": JSON, "Accept": JSON, "Accept-Encoding": "identity"}
+    headers = {"Content-Type": JSON, "Accept-Encoding": "identity"}
+    if operation not in STREAM_OPERATIONS:  # boto3 sends no Accept on the event-stream operations
+        headers["Accept"] = JSON
     signed = settings.signer.sign(settings.bedrock, path, body, headers)
     return Upstream(settings.bedrock, path, body, signed)
 
@@ -286,9 +287,10 @@ def _success(
     provider = provider_of(ans.model)
     rid = str(state.get("rid") or "")
     if api is ClientApi.BEDROCK:
-        usage = _native_usage(str(state.get("op")), ans.body, reads.headers if reads else None)
+        operation = str(state.get("op"))
+        usage = native_usage(operation, ans.body, reads.headers if reads else None)
         out_body: bytes | None = ans.body if fallback_from else None
-        content_type = JSON
+        content_type = EVENT_STREAM if operation in STREAM_OPERATIONS else JSON
     else:
         resp = parsed if parsed is not None else _parse_upstream(ans.body)
         converse = converse_gemini.converse_from_gemini(resp) if provider == "gemini" else resp
@@ -334,19 +336,6 @@ def _failure(api: ClientApi, model: str, err: UpstreamError, attempts: int, late
         error_type=err.error_class,
     )
     return Reply(status, body, headers, result)
-
-
-def _native_usage(operation: str, body: bytes, headers: Callable[[], Mapping[str, Any]] | None) -> Usage:
-    try:
-        parsed = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        parsed = None
-    if operation == "converse":
-        return usage_from_converse(parsed)
-    usage = usage_from_invoke(parsed, None)
-    if usage == Usage() and headers is not None:
-        usage = usage_from_invoke(None, headers())
-    return usage
 
 
 def _parse_upstream(body: bytes) -> Any:

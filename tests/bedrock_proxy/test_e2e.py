@@ -396,3 +396,21 @@ def test_a_client_query_string_does_not_break_the_signature(gw, emulator):
     r = post(gw, "/v1/chat/completions?beta=true&apikey=guest-key", HELLO, "guest")
     assert r.status_code == 200, r.text
     assert "?" not in emulator.calls()[0]["path"]
+
+
+def test_boto3_event_stream_operations_pass_through_with_usage(gw, emulator):
+    client = bedrock_client(gw, "guest")
+    out = client.converse_stream(modelId="haiku", messages=[{"role": "user", "content": [{"text": "hi"}]}])
+    events = list(out["stream"])
+    assert events[-1]["metadata"]["usage"]["outputTokens"] > 0
+    headers = out["ResponseMetadata"]["HTTPHeaders"]
+    assert int(headers["x-llm-output-tokens"]) == events[-1]["metadata"]["usage"]["outputTokens"]
+    body = {
+        "anthropic_version": "bedrock-2023-05-31",
+        "max_tokens": 50,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+    out = client.invoke_model_with_response_stream(modelId=p.HAIKU_45_US, body=json.dumps(body))
+    chunks = [json.loads(e["chunk"]["bytes"]) for e in out["body"]]
+    metrics = chunks[-1]["amazon-bedrock-invocationMetrics"]
+    assert int(out["ResponseMetadata"]["HTTPHeaders"]["x-llm-input-tokens"]) == metrics["inputTokenCount"]

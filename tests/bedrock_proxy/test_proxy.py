@@ -217,7 +217,7 @@ def test_native_path_parsing():
     )
     assert (call.model, call.operation) == ("arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.x", "invoke")
     for bad, status in [
-        ("/bedrock/model/x/converse-stream", 400),
+        ("/bedrock/model/x/count-tokens", 400),
         ("/bedrock/nothing", 404),
         ("/bedrock/model/%00/converse", 400),
     ]:
