@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from kong_plugins.testing.kong.pdk import NotEmulated, PdkContext, PdkThrow, pdk
@@ -184,7 +183,3 @@ def _table_merge(ctx: PdkContext, t1: Any = None, t2: Any = None) -> Any:
         if isinstance(t, dict):
             out.update(t)
     return out
-
-
-def now_ms() -> float:
-    return time.time() * 1000
