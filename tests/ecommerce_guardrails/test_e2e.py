@@ -155,32 +155,26 @@ MASK_TEXT = f"customer read out card {CARD} and password={SECRET}, log it"
 
 
 @pytest.mark.parametrize(("name", "path", "body"), FORMATS, ids=FORMAT_IDS)
-def test_masked_in_every_client_format(gw, echo, name, path, body):
-    """What kong.service.request.set_raw_body sends upstream (echo route: no bedrock-proxy)."""
+def test_masked_in_every_client_format(gw, emulator, name, path, body):
+    """The emulator's record of the Bedrock call shows what went upstream after bedrock-proxy."""
+    r = post(gw, path("ecommerce_ops"), body(MASK_TEXT, "ecommerce_ops"), "ecommerce_ops")
+    assert r.status_code == 200, r.text
+    assert r.headers["X-Guardrail-Masked"] == "cred.password.value,pii.card.number"
+    (call,) = emulator.calls()
+    upstream = json.dumps(call["body"], ensure_ascii=False)
+    assert MASKED_CARD in upstream and "[REDACTED:credentials]" in upstream
+    assert CARD not in upstream and CARD_DIGITS not in upstream and SECRET not in upstream
+
+
+@pytest.mark.parametrize(("name", "path", "body"), FORMATS, ids=FORMAT_IDS)
+def test_masking_changes_only_the_masked_strings(gw, echo, name, path, body):
+    """What kong.service.request.set_raw_body sends (echo route: no bedrock-proxy): the same
+    JSON document with only the matched spans replaced."""
     sent = body(MASK_TEXT, "ecommerce_ops")
     r = post(gw, "/echo" + path("ecommerce_ops"), sent, "ecommerce_ops")
     assert r.status_code == 200, r.text
-    assert r.headers["X-Guardrail-Masked"] == "cred.password.value,pii.card.number"
-    upstream = echo.seen[-1]["body"]
-    assert MASKED_CARD in upstream and "[REDACTED:credentials]" in upstream
-    assert CARD not in upstream and CARD_DIGITS not in upstream and SECRET not in upstream
-    # Same document, only the masked string changed.
     expected = json.dumps(sent).replace(CARD, MASKED_CARD).replace(SECRET, "[REDACTED:credentials]")
-    assert json.loads(upstream) == json.loads(expected)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="harness gap: kong.service.request.set_raw_body must also change what later plugins read with "
-    "kong.request.get_raw_body (Kong 3.9.3 calls ngx.req.set_body_data); bedrock-proxy still reads the original",
-)
-@pytest.mark.parametrize(("name", "path", "body"), FORMATS[:1], ids=FORMAT_IDS[:1])
-def test_masked_body_reaches_bedrock(gw, emulator, name, path, body):
-    r = post(gw, path("ecommerce_ops"), body(MASK_TEXT, "ecommerce_ops"), "ecommerce_ops")
-    assert r.status_code == 200, r.text
-    (call,) = emulator.calls()
-    upstream = json.dumps(call["body"])
-    assert MASKED_CARD in upstream and CARD not in upstream and SECRET not in upstream
+    assert json.loads(echo.seen[-1]["body"]) == json.loads(expected)
 
 
 @pytest.mark.parametrize(("name", "path", "body"), FORMATS, ids=FORMAT_IDS)
