@@ -275,6 +275,9 @@ def test_fixups_multimap_bytes_and_empty_tables(probe: Probe) -> None:
     assert seen["captures"] == {"unnamed": [], "named": []}
     assert seen["missing_header"] is None and seen["consumer"] is None
     assert seen["start_time_ms"] is True and seen["path"] == "/v1/chat/completions"
+    # the typed Step variants Kong uses for these getters went over the wire
+    by_method = probe.stats()["by_method"]
+    assert by_method["plugin.StepMultiMap"] >= 4 and by_method["plugin.StepConsumer"] >= 1
 
 
 def test_spilled_request_body_needs_get_raw_body_0(probe: Probe) -> None:
