@@ -232,7 +232,7 @@ class PluginServer:
         self._supervisor.start()
         try:
             self.wait_ready(wait)
-        except PluginServerError:
+        except BaseException:  # also Ctrl-C while waiting: never leave a process behind
             self.stop()
             raise
         return self
