@@ -414,3 +414,20 @@ def test_boto3_event_stream_operations_pass_through_with_usage(gw, emulator):
     chunks = [json.loads(e["chunk"]["bytes"]) for e in out["body"]]
     metrics = chunks[-1]["amazon-bedrock-invocationMetrics"]
     assert int(out["ResponseMetadata"]["HTTPHeaders"]["x-llm-input-tokens"]) == metrics["inputTokenCount"]
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [("ServiceQuotaExceededException", 429), ("ModelNotReadyException", 503), ("ModelErrorException", 502)],
+)
+def test_boto3_keeps_bedrock_error_codes(gw, emulator, error, status):
+    client = bedrock_client(gw, "guest")
+    emulator.inject(error, count=None, operation="InvokeModel")
+    body = {
+        "anthropic_version": "bedrock-2023-05-31",
+        "max_tokens": 50,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+    with pytest.raises(getattr(client.exceptions, error)) as exc:
+        client.invoke_model(modelId=p.HAIKU_45_US, body=json.dumps(body))
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
