@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit
 import boto3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
+from botocore.exceptions import BotoCoreError, ClientError
 
 from kong_plugins.core.errors import GatewayError
 
@@ -129,7 +130,13 @@ class Signer:
         if self._credentials is None:
             raise GatewayError("bad_gateway", "The gateway has no AWS credentials configured.", code="no_credentials")
         request = AWSRequest(method="POST", url=endpoint.url(path), data=body, headers=dict(headers))
-        SigV4Auth(self._credentials.get_frozen_credentials(), SIGNING_NAME, self.region).add_auth(request)
+        try:
+            frozen = self._credentials.get_frozen_credentials()  # refreshes IRSA/STS credentials when due
+        except (BotoCoreError, ClientError) as exc:
+            raise GatewayError(
+                "bad_gateway", "The gateway could not obtain its AWS credentials.", code="credentials_unavailable"
+            ) from exc
+        SigV4Auth(frozen, SIGNING_NAME, self.region).add_auth(request)
         signed = {k: str(v) for k, v in request.headers.items()}
         signed["Host"] = endpoint.host_header
         return signed

@@ -147,3 +147,33 @@ def test_refreshable_credentials_are_refreshed_per_request():
     second = signer.sign(endpoint, "/model/m/converse", b"{}", {})
     assert first["X-Amz-Security-Token"] != second["X-Amz-Security-Token"]
     assert verify(second, "/model/m/converse", b"{}")
+
+
+def test_a_failing_credential_refresh_is_a_clean_502():
+    from datetime import UTC, datetime, timedelta
+
+    from botocore.credentials import RefreshableCredentials
+    from botocore.exceptions import CredentialRetrievalError
+
+    from kong_plugins.core.errors import GatewayError
+
+    def refresh():
+        raise CredentialRetrievalError(provider="assume-role-with-web-identity", error_msg="sts unreachable")
+
+    old = {
+        "access_key": AKID,
+        "secret_key": SECRET,
+        "token": "t",
+        "expiry_time": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+    }
+    creds = RefreshableCredentials.create_from_metadata(old, refresh, "assume-role-with-web-identity")
+
+    class Session:
+        def get_credentials(self):
+            return creds
+
+    with pytest.raises(GatewayError) as exc:
+        u.Signer("us-east-1", session=Session()).sign(
+            u.Endpoint.parse("http://127.0.0.1:1"), "/model/m/converse", b"{}", {}
+        )
+    assert exc.value.http_status == 502 and "sts" not in exc.value.message
