@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
+import sys
 
 from .app import EmulatorApp
 from .server import Server
@@ -19,8 +21,19 @@ async def _serve(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    if args.exit_with_parent:
+        loop.create_task(_watch_parent(os.getppid(), stop))
     await stop.wait()
     await server.close()
+
+
+async def _watch_parent(parent: int, stop: asyncio.Event) -> None:
+    """A parent killed without stopping us (SIGKILL, test timeout) must not leave an orphan server."""
+    while not stop.is_set():
+        await asyncio.sleep(1.0)
+        if os.getppid() != parent:
+            print("bedrock emulator: parent process exited, stopping", file=sys.stderr, flush=True)
+            stop.set()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -30,6 +43,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency-ms", type=float, default=0, help="delay before the first byte")
     parser.add_argument("--per-token-ms", type=float, default=0, help="extra delay per output token")
     parser.add_argument("--frame-gap-ms", type=float, default=1.0, help="minimum gap between stream frames")
+    parser.add_argument(
+        "--no-exit-with-parent",
+        dest="exit_with_parent",
+        action="store_false",
+        help="keep serving after the process that started us exits (default: stop with it)",
+    )
     asyncio.run(_serve(parser.parse_args(argv)))
 
 

@@ -180,3 +180,38 @@ def test_expect_100_continue(emulator):
         assert sock.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
         sock.sendall(body)
         assert _responses(sock, 1)[0].startswith(b"HTTP/1.1 200")
+
+
+def test_command_form_stops_when_its_parent_dies(tmp_path):
+    """A parent killed with SIGKILL (e.g. a test timeout) must not leave an orphan emulator."""
+    import os
+    import signal
+    import time
+
+    pid_file = tmp_path / "pid"
+    launcher = (
+        "import subprocess, sys, time\n"
+        "p = subprocess.Popen([sys.executable, '-m', 'kong_plugins.testing.bedrock_emulator', '--port', '0'],"
+        " stdout=subprocess.PIPE, text=True)\n"
+        "p.stdout.readline()\n"
+        f"open({str(pid_file)!r}, 'w').write(str(p.pid))\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", launcher])
+    try:
+        deadline = time.monotonic() + 20
+        while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        child = int(pid_file.read_text())
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(child, signal.SIGTERM)
+    raise AssertionError("the emulator outlived its parent")
