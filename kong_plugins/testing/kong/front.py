@@ -48,6 +48,8 @@ class ResponseWriter:
         h.send_response_only(status)
         for name, value in headers:
             h.send_header(name, value)
+        if not any(name.lower() == "date" for name, _ in headers):
+            h.send_header("Date", h.date_time_string())  # nginx always sends one
         if status in (204, 304) or (100 <= status < 200):
             pass
         elif length is None:

@@ -354,7 +354,7 @@ class Gateway:
     def _finish_kong_response(self, req: KongRequest, out: ResponseWriter, timings: dict[str, float]) -> None:
         req.latencies.update(_latencies(timings))
         body = req.response.body
-        head = _out_headers(req.response.headers)
+        head = [(k, v) for k, v in _out_headers(req.response.headers) if k.lower() != "server"]
         lat = req.latencies
         head += [
             ("X-Kong-Response-Latency", str(lat.get("kong", 0))),
@@ -417,7 +417,8 @@ def _lower(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
 
 
 def _out_headers(headers: dict[str, list[str]]) -> list[tuple[str, str]]:
-    skip = {"content-length", "transfer-encoding", "connection", "server", "via"}
+    # nginx passes the upstream's Server and Date (Kong's proxy_pass_header); Kong adds Via.
+    skip = {"content-length", "transfer-encoding", "connection", "via"}
     return [(k, v) for k, values in headers.items() if k not in skip for v in values]
 
 
