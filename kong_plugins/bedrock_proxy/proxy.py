@@ -234,7 +234,8 @@ def _reply(settings: Settings, state: Mapping[str, Any], body: bytes, reads: Ups
     latency = int((time.time() - t0) * 1000)
     status = 200
     try:
-        parsed = None if api is ClientApi.BEDROCK else _parse_answer(body, provider_of(model))
+        native_raw = api is ClientApi.BEDROCK and state.get("op") != "converse"
+        parsed = None if native_raw else _parse_answer(body, provider_of(model))
         if parsed is not None:
             return _success(settings, state, api, Answer(model, body, latency), 1, None, reads, parsed)
         status = int(reads.status() or 502)
