@@ -80,4 +80,7 @@ def serialize(parsed: Parsed) -> bytes:
     """The body to send upstream after masking wrote into the segments' containers."""
     if parsed.holder is None:
         return parsed.segments[0].text.encode("utf-8")
-    return json.dumps(parsed.holder[0], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    try:
+        return json.dumps(parsed.holder[0], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800" in the JSON): keep it escaped
+        return json.dumps(parsed.holder[0], ensure_ascii=True, separators=(",", ":")).encode("ascii")
