@@ -11,8 +11,10 @@ from typing import Any
 from kong_plugins.testing.kong import runner
 from kong_plugins.testing.kong.declarative import InstalledPlugin, PluginConfig, installed_external
 from kong_plugins.testing.kong.node import KongNode
-from kong_plugins.testing.kong.plugin_server import DEFAULT_RUN_MODE, PLUGIN_SCRIPTS, RunMode
+from kong_plugins.testing.kong.plugin_server import DEFAULT_RUN_MODE, PLUGIN_SCRIPTS, PluginInfo, RunMode
 from kong_plugins.testing.kong.servers import ExternalPlugins
+
+_DUMPS: dict[str, PluginInfo] = {}
 
 
 class External:
@@ -26,9 +28,18 @@ class External:
         prefix: str | Path | None = None,
     ) -> None:
         self.plugins = ExternalPlugins(node, prefix=prefix, scripts=scripts, mode=mode, env=env)
+        self._scripts = list(scripts)
 
     def start(self) -> External:
+        # The dump of a script cannot change within one Python process (the code is loaded),
+        # so later gateways reuse it: each `-dump` costs a Python start-up per server.
+        for script, server in zip(self._scripts, self.plugins.servers, strict=True):
+            if server.info is None and script in _DUMPS:
+                server.info = _DUMPS[script]
         self.plugins.start()
+        for script, server in zip(self._scripts, self.plugins.servers, strict=True):
+            if server.info is not None:
+                _DUMPS[script] = server.info
         return self
 
     def stop(self) -> None:
