@@ -297,12 +297,14 @@ def parse_body(body: bytes, content_type: str | None, mimetype: str | None) -> A
         return decoded if isinstance(decoded, dict | list) else None  # Kong: "invalid json body"
     if ctype == "application/x-www-form-urlencoded":
         return query_table(body.decode("utf-8", errors="replace"))
-    return None
+    if ctype == "multipart/form-data":
+        raise NotEmulated("get_body of multipart/form-data")
+    return None  # Kong: nil, "unsupported content type"
 
 
 def upstream_of(ctx: PdkContext) -> UpstreamRequest:
     if ctx.req.upstream is None:
-        raise NotEmulated("the harness built no upstream request before this phase (H2: set req.upstream)")
+        raise NotEmulated("no upstream request (the gateway sets req.upstream before access)")
     return ctx.req.upstream
 
 
