@@ -70,13 +70,19 @@ SEEDS: list[tuple[str, str, Callable[[Path], None], str]] = [
             r / "kong-prod.yaml",
             lambda d: d["plugins"].append({"name": "acl", "config": {"allow": ["a"], "deny": ["b"]}}),
         ),
-        "only one of",
+        "config.deny",
     ),
     (
         "declarative",
         "_format_version 2.1 instead of 3.0",
         lambda r: _edit(r / "kong-prod.yaml", '_format_version: "3.0"', '_format_version: "2.1"'),
         "_format_version",
+    ),
+    (
+        "declarative",
+        "a YAML anchor and alias (Kong's lyaml may not resolve them)",
+        lambda r: _edit(r / "kong-prod.yaml", "  - name: jwt\n    config:\n", "  - name: jwt\n    config: &jwt\n"),
+        "anchor",
     ),
     (
         "yamllint",

@@ -32,6 +32,7 @@ from kong_plugins.testing.validate.result import Problems
 PLUGIN_SERVERS = ("bedrock-proxy", "token-meter", "ecommerce-guardrails")
 KONG_PHASES = frozenset({"certificate", "rewrite", "access", "response", "preread", "log"})
 VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+YAML_ALIAS = re.compile(r"(^|[\s\[,:-])[&*][A-Za-z0-9_-]+\s*$|<<\s*:|:\s+[&*][A-Za-z0-9_-]+(\s|$)")
 
 
 class DumpError(ValueError):
@@ -98,17 +99,24 @@ def sample_env() -> dict[str, str]:
     return {
         "DECK_IDP_ISSUER": "https://idp.example.com/oauth2/default",
         "DECK_IDP_RSA_PUBLIC_KEY": pem.decode(),
+        "DECK_REDIS_HOST": "master.llm-gateway-prod-limiter.abc123.use1.cache.amazonaws.com",
     }
 
 
 def check_file(path: Path, env: dict[str, str] | None = None) -> tuple[Problems, list[str]]:
     """(problems, notes) for one declarative file."""
     try:
-        data = yaml.safe_load(path.read_text())
+        text = path.read_text()
+        data = yaml.safe_load(text)
     except (OSError, yaml.YAMLError) as exc:
         return [f"{path}: not valid YAML: {exc}"], []
     if not isinstance(data, dict):
         return [f"{path}: not a declarative config (expected a mapping)"], []
+    anchors = [n for n, line in enumerate(text.splitlines(), 1) if YAML_ALIAS.search(line.split(" #")[0])]
+    if anchors:
+        return [
+            f"{path}:{n}: YAML anchor, alias or merge key (Kong's lyaml loader may not resolve them)" for n in anchors
+        ], []
     if data.get("_format_version") != "3.0":
         return [f'{path}: _format_version must be "3.0", got {data.get("_format_version")!r}'], []
     if placeholders(data):

@@ -36,7 +36,7 @@ variable "inference_profile_arns" {
 variable "cloudwatch_namespace" {
   description = "CloudWatch namespace of token-meter's metrics."
   type        = string
-  default     = "KongAIGateway"
+  default     = "KongBedrockGateway"
 }
 
 variable "image_repository" {

@@ -54,7 +54,7 @@ variable "inference_profile_arns" {
 variable "cloudwatch_namespace" {
   description = "The only CloudWatch namespace token-meter may publish metrics to."
   type        = string
-  default     = "KongAIGateway"
+  default     = "KongBedrockGateway"
 }
 
 variable "tags" {

@@ -11,6 +11,12 @@ resource "kubernetes_namespace_v1" "kong" {
   }
 }
 
+locals {
+  # The rendered kong-prod.yaml keeps one placeholder, the ElastiCache endpoint, which exists
+  # only once the redis module has been applied (docs/decisions/0072).
+  declarative_config = replace(var.declarative_config, "$${{ env \"DECK_REDIS_HOST\" }}", var.redis_host)
+}
+
 # Chart value dblessConfig.secret = kong-dbless-config (key kong.yml).
 resource "kubernetes_secret_v1" "dbless_config" {
   metadata {
@@ -18,7 +24,7 @@ resource "kubernetes_secret_v1" "dbless_config" {
     namespace = kubernetes_namespace_v1.kong.metadata[0].name
   }
   data = {
-    "kong.yml" = var.declarative_config
+    "kong.yml" = local.declarative_config
   }
 }
 
