@@ -243,3 +243,4 @@ def test_client_going_away_mid_stream_leaves_the_gateway_serving(gw: Gateway, up
         assert b"data: first" in s.recv(65536) or b"data: first" in s.recv(65536)
     upstream.gate.set()
     assert requests.get(gw.url + "/open", timeout=5).status_code == 200
+    assert any(e.get("path") == "/open/stream" for e in gw.access_log())  # still logged
