@@ -29,6 +29,12 @@ DEFAULTS = {
 }
 
 
+def write_config(path: Path, **options) -> Path:
+    values = {**DEFAULTS, "metrics_port": free_port(), **options}
+    path.write_text(string.Template(TEMPLATE.read_text()).substitute(values))
+    return path
+
+
 @pytest.fixture
 def meter_gateway(gateway_factory, emulator, tmp_path):
     """Start a gateway (its own plugin servers) with token-meter options; returns (gw, metrics_url).
@@ -42,7 +48,7 @@ def meter_gateway(gateway_factory, emulator, tmp_path):
         path = tmp_path / f"meter-{count}.yaml"
         path.write_text(string.Template(TEMPLATE.read_text()).substitute(values))
         env = {**offline_env(emulator.url), "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / f"prom-{count}")}
-        gw = gateway_factory(path, env=env)
+        gw = gateway_factory(path, env=env, plugin_scripts=("token-meter", "bedrock-proxy"))
         return gw, f"http://127.0.0.1:{values['metrics_port']}/metrics"
 
     return start

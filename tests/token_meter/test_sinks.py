@@ -101,6 +101,20 @@ def test_more_than_1000_series_are_split_into_calls(moto_url, aws_env):
     pub.close()
 
 
+def test_the_flusher_thread_sends_periodically(moto_url, aws_env):
+    namespace = f"Periodic{time.time_ns()}"
+    pub = CloudWatchPublisher(
+        PutSettings(namespace=namespace, region="us-east-1", endpoint_url=moto_url, flush_seconds=0.1)
+    )
+    pub.record(rec())
+    cw = boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=moto_url)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not cw.list_metrics(Namespace=namespace)["Metrics"]:
+        time.sleep(0.05)
+    assert cw.list_metrics(Namespace=namespace)["Metrics"]
+    pub.close()
+
+
 def test_close_flushes_what_is_left(moto_url, aws_env):
     namespace = f"Close{time.time_ns()}"
     pub = CloudWatchPublisher(PutSettings(namespace=namespace, region="us-east-1", endpoint_url=moto_url))
