@@ -2,8 +2,9 @@
 
 For each mode: one dedicated server (bench/plugins/pdk_loop.py), an access event with N cheap
 PDK calls (kong.request.get_header), sequential and with 10 concurrent clients. Prints the
-client-side µs per RPC round trip and the plugin server's CPU µs (utime+stime from /proc) per
-PDK call. Usage: python bench/bench_rpc_modes.py [events_per_run]
+client-side µs per RPC round trip, the plugin server's CPU µs (utime+stime from /proc) per
+PDK call, and the harness's own CPU µs (Kong's side: RPC client + PDK responder) per PDK call.
+Usage: python bench/bench_rpc_modes.py [events_per_run]
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
-def run(mode: RunMode, events: int, concurrency: int) -> tuple[float, float, float]:
+def run(mode: RunMode, events: int, concurrency: int) -> tuple[float, float, float, float]:
     node = KongNode()
     with tempfile.TemporaryDirectory(prefix="kb-", dir="/tmp") as prefix:
         server = PluginServer.for_script(PLUGIN, prefix, mode=mode, error_log=node.error_log).start()
@@ -47,7 +48,7 @@ def run(mode: RunMode, events: int, concurrency: int) -> tuple[float, float, flo
             for i in range(50):  # warm-up: instance start, imports, pool
                 one(i)
             plugin.stats.reset()
-            cpu0, t0 = cpu_seconds(server.pid), time.perf_counter()
+            cpu0, t0, own0 = cpu_seconds(server.pid), time.perf_counter(), time.process_time()
             if concurrency == 1:
                 for i in range(events):
                     one(i)
@@ -55,13 +56,14 @@ def run(mode: RunMode, events: int, concurrency: int) -> tuple[float, float, flo
                 with ThreadPoolExecutor(concurrency) as pool:
                     list(pool.map(one, range(events)))
             wall, cpu = time.perf_counter() - t0, cpu_seconds(server.pid) - cpu0
+            own = time.process_time() - own0
             stats = plugin.stats.snapshot()
             plugin.close()
         finally:
             server.stop()
     assert not node.violations, node.violations
     rpcs, pdk = stats["rpc_calls"], stats["pdk_calls"]
-    return wall / rpcs * 1e6, cpu / pdk * 1e6, events / wall
+    return wall / rpcs * 1e6, cpu / pdk * 1e6, own / pdk * 1e6, events / wall
 
 
 def serialisation(mode: RunMode, where: str, events: int = 4, sleep: float = 0.2) -> float:
@@ -92,11 +94,14 @@ def serialisation(mode: RunMode, where: str, events: int = 4, sleep: float = 0.2
 def main() -> None:
     events = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     print(f"{events} access events x {CALLS} PDK calls (= {CALLS + 1} RPC round trips each)")
-    print(f"{'mode':8} {'clients':>7} {'µs/round trip':>14} {'server CPU µs/PDK call':>23} {'events/s':>9}")
+    print(
+        f"{'mode':8} {'clients':>7} {'µs/round trip':>14} {'server CPU µs/PDK call':>23} "
+        f"{'harness CPU µs/PDK call':>24} {'events/s':>9}"
+    )
     for mode in ("threads", "gevent"):
         for conc in (1, 10):
-            rt, cpu, eps = run(mode, events, conc)  # type: ignore[arg-type]
-            print(f"{mode:8} {conc:>7} {rt:>14.1f} {cpu:>23.1f} {eps:>9.0f}")
+            rt, cpu, own, eps = run(mode, events, conc)  # type: ignore[arg-type]
+            print(f"{mode:8} {conc:>7} {rt:>14.1f} {cpu:>23.1f} {own:>24.1f} {eps:>9.0f}")
     print("\n4 concurrent events sleeping 0.2 s (kong-pdk serialises code before the first PDK call):")
     for mode in ("threads", "gevent"):
         before, after = serialisation(mode, "before"), serialisation(mode, "after")  # type: ignore[arg-type]
