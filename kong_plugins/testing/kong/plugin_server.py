@@ -257,7 +257,10 @@ class PluginServer:
                 break
             time.sleep(0.02)
         tail = " | ".join(self.error_log.find(f"[{self.name}:")[-5:])
-        raise PluginServerError(f"plugin server {self.name} did not open {self.socket} within {timeout}s: {tail}")
+        hint = ""
+        if self.info is not None and Path(self.socket).name != f"{self.info.name}.sock":
+            hint = f" (kong-pdk listens on <prefix>/{self.info.name}.sock for plugin {self.info.name!r})"
+        raise PluginServerError(f"plugin server {self.name} did not open {self.socket} within {timeout}s{hint}: {tail}")
 
     def cpu_seconds(self) -> float:
         """CPU time (user+system) the current server process used so far (benchmarks)."""
