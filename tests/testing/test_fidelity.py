@@ -326,3 +326,20 @@ def test_keepalive_pool_reuses_connections(probe: Probe) -> None:
         client.call("plugin.GetStatus", {})
     assert len(client._pool) == 1
     client.close()
+
+
+def test_chain_order_is_priority_then_name_descending_and_log_reaches_bundled_steps(probe: Probe) -> None:
+    journal: list[str] = []
+    steps = [
+        Recorder("acl", 950, journal=journal),
+        Recorder("key-auth", 1250, journal=journal),
+        Recorder("b-same", 940, journal=journal),
+        Recorder("a-same", 940, journal=journal),
+    ]
+    req = make_request()
+    run_phase(steps, "access", req, probe.node)
+    assert journal == ["key-auth:access", "acl:access", "b-same:access", "a-same:access"]
+    journal.clear()
+    run_log([*steps, probe.step(log_mode="serialize", tag="order")], req, probe.node)
+    assert journal == ["key-auth:log", "acl:log", "b-same:log", "a-same:log"]
+    assert probe.node.error_log.find("probe-serialize ")

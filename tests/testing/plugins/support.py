@@ -81,6 +81,9 @@ class Recorder:
     priority: int
     phases: frozenset[str] = frozenset({"access", "response", "log"})
     ran: list[str] = field(default_factory=list)
+    journal: list[str] | None = None  # shared between recorders: the order steps ran in
 
     def run(self, phase: str, req: KongRequest) -> None:
         self.ran.append(phase)
+        if self.journal is not None:
+            self.journal.append(f"{self.name}:{phase}")
