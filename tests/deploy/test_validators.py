@@ -105,6 +105,14 @@ SEEDS: list[tuple[str, str, Callable[[Path], None], str]] = [
         "rediss",
     ),
     (
+        "compose",
+        "a bind mount of a file that does not exist",
+        lambda r: _edit(
+            r / "docker-compose.yml", "./kong-local.yaml:/kong/kong.yaml:ro", "./kong-locall.yaml:/kong/kong.yaml:ro"
+        ),
+        "kong-locall.yaml",
+    ),
+    (
         "promtool",
         "scrape interval that is not a duration",
         lambda r: _edit(r / "deploy/prometheus/prometheus.yml", "scrape_interval: 15s", "scrape_interval: 15 seconds"),

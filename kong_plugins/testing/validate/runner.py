@@ -54,7 +54,7 @@ CHECKS: dict[str, tuple[Callable[[Path], list[Path]], Runner]] = {
     "yamllint": (lambda r: files(r, *YAML_GLOBS), lambda r, res: tools.yamllint(res.files, r / ".yamllint")),
     "compose": (
         lambda r: files(r, "docker-compose.yml"),
-        lambda r, res: [p for f in res.files for p in compose.check(f, res.notes)],
+        _each(compose.check),
     ),
     "promtool": (lambda r: files(r, "deploy/prometheus/prometheus.yml"), _each(tools.promtool)),
     "kubernetes": (lambda r: files(r, "argocd/*.yaml"), _each(kube.check_manifest)),

@@ -76,6 +76,12 @@ resource "helm_release" "kong" {
     value = var.aws_region
   }
 
+  # botocore reads AWS_DEFAULT_REGION (the IRSA webhook sets both; be explicit).
+  set {
+    name  = "customEnv.aws_default_region"
+    value = var.aws_region
+  }
+
   # Rolling updates wait for every new pod to be ready (maxUnavailable 0 in the values).
   atomic          = true
   wait            = true
