@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -178,3 +179,14 @@ def test_a_failing_server_stops_the_others_it_started_with() -> None:
         plugins.start(wait=5)
     assert all(s.pid is None for s in plugins.servers)
     assert not plugins.prefix.exists()
+
+
+def test_harness_uses_the_start_and_query_commands_of_our_kong_image() -> None:
+    """Dockerfile.kong's KONG_PLUGINSERVER_* must be what the harness runs (binary dir aside)."""
+    text = (Path(__file__).parents[2] / "Dockerfile.kong").read_text()
+    image = dict(re.findall(r'(KONG_PLUGINSERVER_[A-Z_]+)="?([^"\\\n]+?)"?\s*\\?\n', text))
+    bindir = str(Path(sys.executable).parent)
+    for script in PLUGIN_SCRIPTS:
+        ours = ServerDef.for_script(script, "/usr/local/kong").kong_conf()
+        for key, value in ours.items():
+            assert image.get(key) == value.replace(bindir, "/usr/local/bin"), key
