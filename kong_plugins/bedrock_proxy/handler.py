@@ -1,4 +1,5 @@
-"""Kong-facing shell of bedrock-proxy: reads from and writes to the PDK, calls the core (proxy.py).
+"""Kong-facing shell of bedrock-proxy: reads from and writes to the PDK, calls the core
+(outbound.py for access, answer.py for response).
 
 access: identity, path, body -> one translated, signed upstream request that Kong sends.
 response: the upstream answer -> the client's format, usage headers, ctx and serializer.
@@ -10,16 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from kong_plugins import __version__
-from kong_plugins.bedrock_proxy.proxy import (
-    STATE_KEY,
-    Settings,
-    UpstreamReads,
-    answer,
-    kong_headers,
-    models_answer,
-    plan_call,
-)
+from kong_plugins.bedrock_proxy.answer import UpstreamReads, answer
+from kong_plugins.bedrock_proxy.outbound import STATE_KEY, kong_headers, models_answer, plan_call
 from kong_plugins.bedrock_proxy.schema import SCHEMA
+from kong_plugins.bedrock_proxy.settings import Settings
 from kong_plugins.core.client_api import ClientApi, detect_client_api
 from kong_plugins.core.identity import IdentitySettings
 from kong_plugins.core.phase import Event, phase_handler

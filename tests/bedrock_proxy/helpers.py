@@ -2,8 +2,8 @@
 
 import boto3
 
-from kong_plugins.bedrock_proxy.proxy import Settings
 from kong_plugins.bedrock_proxy.schema import SCHEMA
+from kong_plugins.bedrock_proxy.settings import Settings
 from kong_plugins.core.identity import Identity
 from kong_plugins.testing.bedrock_emulator.app import TEST_ACCESS_KEY_ID, TEST_GEMINI_API_KEY, TEST_SECRET_ACCESS_KEY
 from kong_plugins.testing.kong.schema_validation import validate

@@ -1,4 +1,4 @@
-"""The core of one call, driven against the real emulator: plan (access) -> HTTP -> answer (response)."""
+"""The core of one call (outbound.py, answer.py) against the real emulator: plan -> HTTP -> answer."""
 
 import json
 
@@ -6,7 +6,8 @@ import pytest
 
 from kong_plugins.bedrock_proxy import policy as p
 from kong_plugins.bedrock_proxy import transport
-from kong_plugins.bedrock_proxy.proxy import UpstreamReads, answer, kong_headers, plan_call
+from kong_plugins.bedrock_proxy.answer import UpstreamReads, answer
+from kong_plugins.bedrock_proxy.outbound import kong_headers, plan_call
 from kong_plugins.core.client_api import ClientApi
 from kong_plugins.core.errors import GatewayError
 from kong_plugins.core.usage import HEADER_FALLBACK, HEADER_INPUT_TOKENS, HEADER_MODEL, HEADER_TOTAL_TOKENS, LlmResult

@@ -1,106 +1,39 @@
-"""The decisions of one proxied call, with no PDK: what to send upstream (access) and what
-to answer the client (response). handler.py feeds these from the PDK and writes the results.
+"""What the response phase answers, with no PDK: the upstream answer in the client's format
+with its usage, or a mapped error, after bounded fallbacks (decisions 0043, 0044).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
-import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from kong_plugins.bedrock_proxy import bedrock_errors, transport
 from kong_plugins.bedrock_proxy.bedrock_errors import UpstreamError
-from kong_plugins.bedrock_proxy.fallback import Answer, FallbackSettings, run_fallbacks, should_fall_back
-from kong_plugins.bedrock_proxy.gemini import GeminiKey, gemini_headers
-from kong_plugins.bedrock_proxy.passthrough import EVENT_STREAM, STREAM_OPERATIONS, native_usage, parse_native_path
-from kong_plugins.bedrock_proxy.policy import ModelChoice, ModelPolicy, provider_of
-from kong_plugins.bedrock_proxy.translators import (
-    ConverseCall,
-    anthropic_converse,
-    chat,
-    converse_gemini,
-    openai_converse,
-    usage_from_converse,
+from kong_plugins.bedrock_proxy.fallback import Answer, run_fallbacks, should_fall_back
+from kong_plugins.bedrock_proxy.gemini import gemini_headers
+from kong_plugins.bedrock_proxy.outbound import (
+    JSON,
+    TRANSLATORS,
+    KeyResolver,
+    Upstream,
+    bedrock_request,
+    build_request,
+    dumps,
+    translate_request,
 )
-from kong_plugins.bedrock_proxy.upstream import (
-    Endpoint,
-    Signer,
-    bedrock_endpoint,
-    gemini_endpoint,
-    gemini_path,
-    model_path,
-    upstream_headers,
-)
+from kong_plugins.bedrock_proxy.passthrough import EVENT_STREAM, STREAM_OPERATIONS, native_usage
+from kong_plugins.bedrock_proxy.policy import provider_of
+from kong_plugins.bedrock_proxy.settings import Settings
+from kong_plugins.bedrock_proxy.translators import ConverseCall, converse_gemini, usage_from_converse
+from kong_plugins.bedrock_proxy.upstream import gemini_path
 from kong_plugins.core.client_api import ClientApi
 from kong_plugins.core.errors import GatewayError, render_error
-from kong_plugins.core.identity import Identity
 from kong_plugins.core.logging import log_event
 from kong_plugins.core.pricing import PRICE_VERSION, estimate_cost
 from kong_plugins.core.usage import LlmResult
-
-STATE_KEY = "bedrock_proxy_call"  # kong.ctx.shared: what the response phase needs
-JSON = "application/json"
-
-TRANSLATORS: dict[ClientApi, Any] = {
-    ClientApi.CHAT: chat,
-    ClientApi.OPENAI: openai_converse,
-    ClientApi.ANTHROPIC: anthropic_converse,
-}
-
-
-@dataclass
-class Settings:
-    policy: ModelPolicy
-    region: str
-    bedrock: Endpoint
-    gemini: Endpoint
-    signer: Signer
-    gemini_key: GeminiKey
-    fallback: FallbackSettings
-    max_body_bytes: int = 1 << 20
-    prices: dict[str, dict[str, float]] = field(default_factory=dict)
-    client_api: ClientApi | None = None
-
-    @classmethod
-    def from_config(
-        cls, conf: Mapping[str, Any], env: Mapping[str, str] | None = None, session: Any = None
-    ) -> Settings:
-        env = os.environ if env is None else env
-        region = str(conf.get("aws_region") or "us-east-1")
-        prices = conf.get("prices")
-        api = conf.get("client_api")
-        return cls(
-            policy=ModelPolicy.from_config(conf),
-            region=region,
-            bedrock=bedrock_endpoint(region, conf.get("endpoint_url"), env),
-            gemini=gemini_endpoint(conf.get("gemini_endpoint_url"), env),
-            signer=Signer(region, session),
-            gemini_key=GeminiKey(conf.get("gemini_api_key"), env),
-            fallback=FallbackSettings.from_config(conf),
-            max_body_bytes=int(conf.get("max_body_bytes") or 1 << 20),
-            prices={str(k): dict(v) for k, v in prices.items()} if isinstance(prices, Mapping) else {},
-            client_api=ClientApi(api) if api else None,
-        )
-
-
-@dataclass(frozen=True)
-class Upstream:
-    """One upstream request, ready to send (by Kong, or by the plugin for a fallback)."""
-
-    endpoint: Endpoint
-    path: str
-    body: bytes
-    headers: dict[str, str]
-
-
-@dataclass(frozen=True)
-class Plan:
-    upstream: Upstream
-    state: dict[str, Any]  # for kong.ctx.shared[STATE_KEY]
 
 
 @dataclass(frozen=True)
@@ -109,94 +42,6 @@ class Reply:
     body: bytes | None  # None: let the upstream body through unchanged
     headers: dict[str, str]
     result: LlmResult
-
-
-KeyResolver = Callable[[str], Any]  # kong.vault.get
-
-
-def models_answer(settings: Settings, identity: Identity) -> tuple[int, bytes, dict[str, str]]:
-    body = settings.policy.models_list(identity.role)
-    return 200, json.dumps(body, separators=(",", ":")).encode(), {"Content-Type": JSON}
-
-
-def plan_call(
-    settings: Settings, identity: Identity, api: ClientApi, raw_path: str, body: bytes, resolve: KeyResolver
-) -> Plan:
-    """Everything the access phase sends upstream, or a GatewayError for the client."""
-    if len(body) > settings.max_body_bytes:
-        raise GatewayError(
-            "payload_too_large", f"The request body is larger than {settings.max_body_bytes} bytes.", code="too_large"
-        )
-    if api is ClientApi.BEDROCK:
-        native = parse_native_path(raw_path)
-        choice = settings.policy.choose(identity.role, native.model)
-        if provider_of(choice.model) != "bedrock":
-            raise GatewayError(
-                "permission_denied", "The native Bedrock API is not available for this role.", code="model_not_allowed"
-            )
-        upstream = bedrock_request(settings, choice.model, native.operation, body)
-        return Plan(upstream, _state(api, choice, None, native.operation, len(upstream.body)))
-    call = translate_request(api, body)
-    choice = settings.policy.choose(identity.role, call.requested_model)
-    upstream = build_request(settings, choice.model, call, resolve)
-    return Plan(upstream, _state(api, choice, call, "converse", len(upstream.body)))
-
-
-def translate_request(api: ClientApi, body: bytes) -> ConverseCall:
-    try:
-        parsed = json.loads(body)
-    except (ValueError, RecursionError):
-        raise GatewayError("invalid_request", "The request body is not valid JSON.", code="invalid_json") from None
-    translator = TRANSLATORS.get(api)
-    if translator is None:
-        raise GatewayError("not_found", "Unknown API path.", code="unknown_path")
-    call: ConverseCall = translator.to_converse(parsed)
-    if call.requested_model is not None and not isinstance(call.requested_model, str):
-        raise GatewayError("invalid_request", "model must be a string.", code="invalid_value")
-    return call
-
-
-def build_request(settings: Settings, model: str, call: ConverseCall, resolve: KeyResolver) -> Upstream:
-    if provider_of(model) == "gemini":
-        key = settings.gemini_key.get(resolve)
-        body = _dumps(converse_gemini.to_gemini(call))
-        endpoint = settings.gemini
-        return Upstream(endpoint, gemini_path(model), body, gemini_headers(key, endpoint.host_header))
-    return bedrock_request(settings, model, "converse", _dumps(call.body))
-
-
-def bedrock_request(settings: Settings, model: str, operation: str, body: bytes) -> Upstream:
-    path = model_path(model, operation)
-    headers = {"Content-Type": JSON, "Accept-Encoding": "identity"}
-    if operation not in STREAM_OPERATIONS:  # boto3 sends no Accept on the event-stream operations
-        headers["Accept"] = JSON
-    signed = settings.signer.sign(settings.bedrock, path, body, headers)
-    return Upstream(settings.bedrock, path, body, signed)
-
-
-def kong_headers(upstream: Upstream) -> dict[str, Any]:
-    """The single kong.service.request.set_headers argument (signed headers + clears)."""
-    return upstream_headers(upstream.headers)
-
-
-def _state(
-    api: ClientApi, choice: ModelChoice, call: ConverseCall | None, operation: str, sent_len: int
-) -> dict[str, Any]:
-    return {
-        "api": api.value,
-        "model": choice.model,
-        "chain": list(choice.chain),
-        "by_client": choice.chosen_by_client,
-        "stream": bool(call and call.stream),
-        "usage": bool(call and call.include_usage),
-        "op": operation,
-        "sent": sent_len,
-        "t0": time.time(),
-        "rid": uuid.uuid4().hex[:24],
-    }
-
-
-# ---------------------------------------------------------------- response phase
 
 
 @dataclass(frozen=True)
@@ -303,7 +148,7 @@ def _success(
             )
             content_type = "text/event-stream"
         else:
-            out_body = _dumps(translator.from_converse(converse, model=ans.model, request_id=rid))
+            out_body = dumps(translator.from_converse(converse, model=ans.model, request_id=rid))
             content_type = JSON
     cost = estimate_cost(ans.model, usage, settings.prices or None)
     result = LlmResult(
@@ -396,7 +241,3 @@ def _attempt_factory(
         return _map_error(model, got.status, got.headers.get("x-amzn-errortype"), got.body, False)
 
     return attempt
-
-
-def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
