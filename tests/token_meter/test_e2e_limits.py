@@ -115,3 +115,33 @@ def test_reservation_header_and_no_second_request_past_the_limit(meter_gateway):
     big = chat(gw, "guest-key", max_tokens=450)  # does not fit beside what is used: refused up front
     assert big.status_code == 429
     assert json.loads(big.text)["error"]["type"] == "rate_limit_error"
+
+
+def test_boto3_gets_a_throttling_exception(meter_gateway):
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    gw, _ = meter_gateway()
+    client = boto3.client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url=gw.url + "/bedrock",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+    client.meta.events.register(
+        "before-send.bedrock-runtime.*", lambda request, **_: request.headers.__setitem__("X-API-Key", "guest-key")
+    )
+    with pytest.raises(ClientError) as info:
+        for _ in range(20):
+            client.converse(
+                modelId="us.anthropic.claude-haiku-4-5-20251001-v1:0",
+                messages=[{"role": "user", "content": [{"text": PROMPT}]}],
+            )
+            gw.wait_idle()
+    err = info.value.response
+    assert err["Error"]["Code"] == "ThrottlingException"
+    assert err["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert int(err["ResponseMetadata"]["HTTPHeaders"]["retry-after"]) >= 1
