@@ -180,18 +180,24 @@ class ExternalPlugin:
                 self._instances.pop(config.id, None)
                 self._log("error", f"starting instance: {err}")
                 raise PluginError(f"starting instance: {err}") from err
-            self._instances[config.id] = _Instance(int(status["Id"]), config.seq, config.id)
+            if not isinstance(status, dict) or not isinstance(status.get("Id"), int):
+                self._instances.pop(config.id, None)
+                raise PluginError(f"starting instance: unexpected StartInstance result {status!r:.200}")
+            new_id: int = status["Id"]
+            self._instances[config.id] = _Instance(new_id, config.seq, config.id)
         if cached is not None:
             try:
                 self.rpc.call("plugin.CloseInstance", cached.id)
             except RpcError:
                 pass  # Kong: "don't care if there's an error, maybe other thread closed it first"
-        return int(status["Id"])
+        return new_id
 
     def _bridge_loop(self, instance_id: int, phase: str, ctx: PdkContext) -> None:
         step = self.rpc.call("plugin.HandleEvent", {"InstanceId": instance_id, "EventName": phase})
-        event_id = step["EventId"]
+        event_id = step.get("EventId") if isinstance(step, dict) else None
         while True:
+            if not isinstance(step, dict):  # Kong would index a non-table: a Lua error
+                raise PluginError(f"unexpected event reply {step!r:.200}")
             data = step.get("Data")
             if data == "ret":
                 return
