@@ -174,6 +174,9 @@ class PdkResponder:
             return None
         except (TypeError, ValueError) as exc:  # wrong arity or argument type: Lua would throw
             raise PdkThrow(f"{name}: {exc}") from exc
+        except Exception as exc:  # a bug in the emulation: fail the test loudly, keep serving
+            ctx.node.violation(f"harness error in {name}: {type(exc).__name__}: {exc}")
+            raise PdkThrow(f"{name}: harness error") from exc
         if name in TERMINAL:
             ctx.exited = True
         if name in MULTI_MAP:
