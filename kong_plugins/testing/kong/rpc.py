@@ -102,7 +102,7 @@ class RpcClient:
             conn.settimeout(self.timeout if timeout is None else timeout)
             conn.sendall(msgpack.packb([0, msg_id, method, [param]], use_bin_type=True))
             reply = self._read_reply(conn, msg_id)
-        except (OSError, ValueError, msgpack.UnpackException) as exc:
+        except (OSError, ValueError, IndexError, TypeError, msgpack.UnpackException) as exc:
             conn.close()
             raise RpcTransportError("no data") from exc
         except BaseException:
