@@ -343,3 +343,20 @@ def test_chain_order_is_priority_then_name_descending_and_log_reaches_bundled_st
     run_log([*steps, probe.step(log_mode="serialize", tag="order")], req, probe.node)
     assert journal == ["key-auth:log", "acl:log", "b-same:log", "a-same:log"]
     assert probe.node.error_log.find("probe-serialize ")
+
+
+def test_lua_style_server_returns_value_err_pairs() -> None:
+    lua = Probe(env={"PROBE_LUA_STYLE": "1"}).start()
+    try:
+        req = make_request(headers={"x-probe-in": ["hi"]})
+        run_phase([lua.step(mode="returns")], "access", req, lua.node)
+        assert report(req) == {"value": ["hi", None]}  # kong-pdk's default: a (value, err) tuple
+    finally:
+        lua.stop()
+    assert lua.node.error_log.find("lua-style return values are used")
+
+
+def test_python_style_server_returns_the_value(probe: Probe) -> None:
+    req = make_request(headers={"x-probe-in": ["hi"]})
+    run_phase([probe.step(mode="returns")], "access", req, probe.node)
+    assert report(req) == {"value": "hi"}

@@ -8,6 +8,7 @@ reports what it saw through a response header `x-probe-report` (JSON) or the err
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from typing import Any
@@ -97,6 +98,10 @@ class Plugin:
             time.sleep(0.3)
             kong.request.get_header("x")
             return
+        if mode == "returns":  # lua style gives (value, err) tuples, python style the value
+            value = kong.request.get_header("x-probe-in")
+            kong.response.set_header("x-probe-report", json.dumps({"value": value}))
+            return
         if mode == "vault":
             kong.response.set_header("x-probe-report", json.dumps({"v": kong.vault.get("{vault://env/probe-secret}")}))
             return
@@ -179,6 +184,6 @@ if __name__ == "__main__":
         from gevent import monkey
 
         monkey.patch_all()
-    if "--no-lua-style" not in sys.argv:
+    if "--no-lua-style" not in sys.argv and not os.environ.get("PROBE_LUA_STYLE"):
         sys.argv.append("--no-lua-style")
     start_dedicated_server(NAME, Plugin, VERSION, PRIORITY, SCHEMA)
