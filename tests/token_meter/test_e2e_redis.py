@@ -128,3 +128,21 @@ def test_redis_down_fail_closed_answers_503(meter_gateway, redis_server):
     assert resp.json()["error"]["code"] == "rate_limiter_unavailable"
     assert resp.headers["Retry-After"] == "1"
     assert resp.headers["X-RateLimit-Degraded"] == "redis"
+
+
+def test_a_redis_that_never_answers_costs_one_timeout_then_nothing(meter_gateway):
+    """A listener that accepts connections and never replies (a hung Redis): the first request
+    waits the 200 ms socket timeout, the next ones skip Redis for a second (no hang)."""
+    import socket
+
+    with socket.socket() as hole:
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(64)  # connections complete in the kernel backlog; nothing is ever read
+        gw, _ = meter_gateway(policy="redis", redis_port=hole.getsockname()[1])
+        started = time.monotonic()
+        first = chat(gw, "guest-key")
+        first_s = time.monotonic() - started
+        second = chat(gw, "guest-key")
+        assert first.status_code == second.status_code == 200
+        assert first.headers["X-RateLimit-Degraded"] == second.headers["X-RateLimit-Degraded"] == "redis"
+        assert first_s < 5  # bounded by the configured timeout, far from Kong's 60 s RPC timeout

@@ -167,3 +167,19 @@ def test_policy_defaults_overrides_and_unlimited_admin():
     assert policy.limits_for(ident("other"))[0].tokens == 1_000
     assert policy.limits_for(ident("guest", "vip"))[0].tokens == 50_000
     assert policy.limits_for(ident("developer", "free")) == ()
+
+
+def test_redis_password_is_used_and_a_wrong_one_degrades(tmp_path):
+    from kong_plugins.testing.redis_server import RedisServer
+
+    server = RedisServer(str(tmp_path), password="s3cret-pass")
+    server.start()
+    try:
+        good = RedisLimiter(RedisSettings(host=server.host, port=server.port, password="s3cret-pass"))
+        assert good.check("s", [MINUTE], 0).admitted
+        bad = RedisLimiter(RedisSettings(host=server.host, port=server.port, password="wrong"))
+        with pytest.raises(LimiterUnavailable) as info:
+            bad.check("s", [MINUTE], 0)
+        assert "wrong" not in str(info.value)
+    finally:
+        server.stop()
