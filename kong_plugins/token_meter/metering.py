@@ -17,6 +17,7 @@ from kong_plugins.core.pricing import estimate_cost
 from kong_plugins.core.usage import LlmResult, Usage
 
 NO_MODEL = "none"  # the request never reached a model
+GUARDRAIL_HEADER = "x-guardrail-rule"
 
 # Error `type` label: Bedrock exception names and gateway error kinds, in a bounded set.
 ERROR_TYPES: dict[str, str] = {
@@ -153,7 +154,9 @@ def record_from_serialized(
             duration_s=duration,
             upstream_latency_ms=int(llm_latency) if isinstance(llm_latency, int | float) else None,
         )
-    return Record(**who, status=status, duration_s=duration)
+    # Refused before any model: ecommerce-guardrails marks its blocks with a rule header.
+    blocked = status >= 400 and GUARDRAIL_HEADER in _json_dict(response.get("headers"))
+    return Record(**who, status=status, duration_s=duration, error_type="guardrail_blocked" if blocked else None)
 
 
 def _who(identity: Mapping[str, Any] | None) -> dict[str, Any]:

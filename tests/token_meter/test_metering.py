@@ -48,3 +48,9 @@ def test_input_tokens_include_cache_and_status_class():
     result = LlmResult("m", "bedrock", "openai", 200, Usage(10, 5, 100, 20), cost_usd=0.5)
     rec = record_from_result(result, WHO, 1.0)
     assert (rec.input_tokens, rec.usage.total_tokens, rec.status_class, rec.cost_usd) == (130, 135, "2xx", 0.5)
+
+
+def test_a_guardrail_block_is_typed_from_its_rule_header():
+    doc = {"response": {"status": 400, "headers": {"x-guardrail-rule": "pii.card.number"}}}
+    rec = record_from_serialized(json.dumps(doc), WHO)
+    assert rec.error_label == "guardrail_blocked" and rec.model == "none"
