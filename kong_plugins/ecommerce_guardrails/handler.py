@@ -1,7 +1,7 @@
 """Kong-facing shell of ecommerce-guardrails: reads from and writes to the PDK, calls the core.
 
 PDK calls in the common (clean) case: the identity (first of our plugins, so it resolves
-and shares it), the Content-Length header and the body. Only on a finding: the path (for
+and shares it: three calls) and the body. Only on a finding: the path (for
 the client's error format) and exit, or set_raw_body plus one response header.
 """
 
@@ -38,15 +38,12 @@ class Plugin:
     @phase_handler(NAME, "access")
     def access(self, kong: Any, event: Event) -> None:
         identity = load_identity(kong, self.identity_settings, first=True)  # cheap calls before the scan
-        limit = self.policy.max_body_bytes
-        length = _content_length(kong.request.get_header("content-length"))
-        if length is not None and length > limit:
-            raise _too_large(limit)
-        # A known length within the limit: read it even if nginx spilled it to disk. Unknown
-        # (chunked): read without a cap (nginx's client_max_body_size bounds it) and check.
-        body = kong.request.get_raw_body(limit if length is not None else 0) or b""
-        if len(body) > limit:
-            raise _too_large(limit)
+        # 0 = also read a body nginx spilled to disk, whatever its size: a cap would make Kong
+        # return nil for a larger spilled body, which breaks the RPC bridge (a 500). nginx's
+        # client_max_body_size bounds what can arrive; past our limit we answer 413 unscanned.
+        body = kong.request.get_raw_body(0) or b""
+        if len(body) > self.policy.max_body_bytes:
+            raise GatewayError("payload_too_large", f"Request body is larger than {self.policy.max_body_bytes} bytes.")
         decision = evaluate(body, identity.role, self.policy)
         if decision.action == "allow":
             return
@@ -63,14 +60,3 @@ class Plugin:
             kong.service.request.set_raw_body(decision.body)
             rules = sorted({f.rule_id for f, a in decision.outcomes if a == "mask"})
             kong.response.set_header(MASKED_HEADER, ",".join(rules))
-
-
-def _content_length(value: Any) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _too_large(limit: int) -> GatewayError:
-    return GatewayError("payload_too_large", f"Request body is larger than the guardrail limit of {limit} bytes.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 
 import anthropic
 import boto3
@@ -293,7 +294,7 @@ def test_no_role_is_treated_like_a_guest(gw, emulator):
 # --- what Kong sees: PDK calls, logs
 
 
-def test_clean_request_costs_five_pdk_calls(gw, emulator):
+def test_clean_request_costs_four_pdk_calls(gw, emulator):
     before = gw.rpc_stats()["plugins"]["ecommerce-guardrails"]["by_pdk_method"].copy()
     r = post(gw, "/v1/chat", {"messages": [{"role": "user", "content": "Can I pay by credit card?"}]})
     assert r.status_code == 200
@@ -303,7 +304,6 @@ def test_clean_request_costs_five_pdk_calls(gw, emulator):
         "kong.client.get_consumer": 1,
         "kong.ctx.shared.get": 1,  # the jwt plugin's token, for the role claim
         "kong.ctx.shared.set": 1,  # the identity, shared with token-meter and bedrock-proxy
-        "kong.request.get_header": 1,  # Content-Length
         "kong.request.get_raw_body": 1,
     }
 
@@ -313,11 +313,20 @@ def test_logs_name_rule_and_role_never_the_text(gw, emulator):
         gw, "/v1/chat", {"messages": [{"role": "user", "content": f"card {CARD}, password={SECRET}"}]}, "ecommerce_ops"
     )
     post(gw, "/v1/chat", {"messages": [{"role": "user", "content": f"card {CARD}"}]}, "guest")
-    gw.wait_idle()
-    lines = [json.loads(line[line.index("{") :]) for line in gw.error_log() if "guardrail_finding" in line]
-    seen = {(rec["decision"], rec["category"], rec["rule_id"], rec["role"]) for rec in lines}
-    assert ("mask", "payment_card", "pii.card.number", "ecommerce_ops") in seen
-    assert ("mask", "credentials", "cred.password.value", "ecommerce_ops") in seen
-    assert ("block", "payment_card", "pii.card.number", "guest") in seen
+    expected = {
+        ("mask", "payment_card", "pii.card.number", "ecommerce_ops"),
+        ("mask", "credentials", "cred.password.value", "ecommerce_ops"),
+        ("block", "payment_card", "pii.card.number", "guest"),
+    }
+    # The plugin server's stderr reaches Kong's error log asynchronously: wait for the lines.
+    deadline = time.monotonic() + 10
+    while True:
+        gw.wait_idle()
+        lines = [json.loads(line[line.index("{") :]) for line in gw.error_log() if "guardrail_finding" in line]
+        seen = {(rec["decision"], rec["category"], rec["rule_id"], rec["role"]) for rec in lines}
+        if expected <= seen or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert expected <= seen
     log = "\n".join(gw.error_log())
     assert "4526" not in log and SECRET not in log
