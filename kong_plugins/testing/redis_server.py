@@ -36,10 +36,13 @@ def free_port() -> int:
 class RedisServer:
     host = "127.0.0.1"
 
-    def __init__(self, directory: str, port: int | None = None, password: str | None = None) -> None:
+    def __init__(
+        self, directory: str, port: int | None = None, password: str | None = None, extra_args: tuple[str, ...] = ()
+    ) -> None:
         self.dir = directory
         self.port = port or free_port()
         self.password = password
+        self.extra_args = extra_args
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -54,6 +57,7 @@ class RedisServer:
         args += ["--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"]
         if self.password:
             args += ["--requirepass", self.password]
+        args += list(self.extra_args)
         log = open(os.path.join(self.dir, "redis.log"), "ab")  # noqa: SIM115 - owned by the process
         self._proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         log.close()
