@@ -208,7 +208,7 @@ def redis_settings(conf: Mapping[str, Any]) -> RedisSettings:
         password=conf.get("redis_password") or None,
         ssl=bool(conf.get("redis_ssl", False)),
         ssl_verify=bool(conf.get("redis_ssl_verify", True)),
-        server_name=conf.get("redis_server_name") or None,
+        ssl_ca_file=conf.get("redis_ssl_ca_file") or None,
         timeout_ms=int(conf.get("redis_timeout_ms") or 200),
         key_prefix=str(conf.get("redis_key_prefix") or "kong_tm:"),
         cluster=bool(conf.get("redis_cluster", False)),

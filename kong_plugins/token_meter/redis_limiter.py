@@ -81,7 +81,7 @@ class RedisSettings:
     password: str | None = None
     ssl: bool = False
     ssl_verify: bool = True
-    server_name: str | None = None
+    ssl_ca_file: str | None = None  # PEM bundle of a private CA; default: the system's CAs
     timeout_ms: int = 200
     key_prefix: str = "kong_tm:"
     cluster: bool = False
@@ -100,7 +100,9 @@ def make_client(s: RedisSettings) -> Any:
     }
     if s.ssl:
         common["ssl_cert_reqs"] = "required" if s.ssl_verify else "none"
-        common["ssl_check_hostname"] = bool(s.ssl_verify and s.server_name is None)
+        common["ssl_check_hostname"] = s.ssl_verify  # against redis_host (redis-py sets no other SNI)
+        if s.ssl_ca_file:
+            common["ssl_ca_certs"] = s.ssl_ca_file
     if s.cluster:
         from redis.cluster import RedisCluster
 

@@ -51,7 +51,7 @@ SCHEMA: list[dict[str, Any]] = [
     {"redis_password": {"type": "string", "referenceable": True}},
     {"redis_ssl": {"type": "boolean", "default": False}},
     {"redis_ssl_verify": {"type": "boolean", "default": True}},
-    {"redis_server_name": {"type": "string"}},
+    {"redis_ssl_ca_file": {"type": "string"}},  # PEM of a private CA; unset = system CAs
     {"redis_timeout_ms": {"type": "integer", "default": 200, "between": [1, 60_000]}},
     {"redis_cluster": {"type": "boolean", "default": False}},
     {"redis_key_prefix": {"type": "string", "default": "kong_tm:"}},

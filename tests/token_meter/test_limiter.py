@@ -183,3 +183,56 @@ def test_redis_password_is_used_and_a_wrong_one_degrades(tmp_path):
         assert "wrong" not in str(info.value)
     finally:
         server.stop()
+
+
+def _self_signed(directory):
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return str(cert_path), str(key_path)
+
+
+def test_redis_over_tls_verifies_the_certificate(tmp_path):
+    from kong_plugins.testing.redis_server import RedisServer, free_port
+
+    cert, key = _self_signed(tmp_path)
+    tls_port = free_port()
+    tls = ("--tls-port", str(tls_port), "--tls-cert-file", cert, "--tls-key-file", key)
+    server = RedisServer(str(tmp_path), extra_args=(*tls, "--tls-ca-cert-file", cert, "--tls-auth-clients", "no"))
+    server.start()  # the plain port answers the readiness ping; the limiter uses the TLS port
+    try:
+        trusted = RedisSettings(host="127.0.0.1", port=tls_port, ssl=True, ssl_ca_file=cert, timeout_ms=2000)
+        assert RedisLimiter(trusted).check("s", [MINUTE], 0).admitted
+        unknown_ca = RedisSettings(host="127.0.0.1", port=tls_port, ssl=True, timeout_ms=2000)
+        with pytest.raises(LimiterUnavailable):
+            RedisLimiter(unknown_ca).check("s", [MINUTE], 0)
+        plaintext_to_tls = RedisSettings(host="127.0.0.1", port=tls_port, timeout_ms=500)
+        with pytest.raises(LimiterUnavailable):
+            RedisLimiter(plaintext_to_tls).check("s", [MINUTE], 0)
+    finally:
+        server.stop()
