@@ -12,7 +12,13 @@ from typing import Any
 
 from kong_plugins import __version__
 from kong_plugins.bedrock_proxy.answer import UpstreamReads, answer
-from kong_plugins.bedrock_proxy.outbound import STATE_KEY, kong_headers, models_answer, plan_call
+from kong_plugins.bedrock_proxy.outbound import (
+    STATE_KEY,
+    kong_headers,
+    logged_secrets,
+    models_answer,
+    plan_call,
+)
 from kong_plugins.bedrock_proxy.schema import SCHEMA
 from kong_plugins.bedrock_proxy.settings import Settings
 from kong_plugins.core.client_api import ClientApi, detect_client_api
@@ -52,6 +58,8 @@ class Plugin:
         kong.service.request.set_path(up.endpoint.base_path + up.path)
         kong.service.request.set_raw_body(up.body)
         kong.service.request.set_headers(kong_headers(up))
+        for key in logged_secrets(up):  # Kong's loggers serialize request headers (decision 0048)
+            kong.log.set_serialize_value(key, "REDACTED", {"mode": "replace"})
         kong.ctx.shared.set(STATE_KEY, plan.state)
 
     @phase_handler(NAME, "response")

@@ -29,6 +29,9 @@ from kong_plugins.core.identity import Identity
 
 STATE_KEY = "bedrock_proxy_call"  # kong.ctx.shared: what the response phase needs
 JSON = "application/json"
+# Secret headers we set upstream that Kong's serializer would copy into every log line
+# (it redacts only Authorization): the AWS session token and the Gemini key (decision 0048).
+SECRET_HEADERS = ("x-amz-security-token", "x-goog-api-key")
 
 TRANSLATORS: dict[ClientApi, Any] = {
     ClientApi.CHAT: chat,
@@ -114,6 +117,12 @@ def bedrock_request(settings: Settings, model: str, operation: str, body: bytes)
         headers["Accept"] = JSON
     signed = settings.signer.sign(settings.bedrock, path, body, headers)
     return Upstream(settings.bedrock, path, body, signed)
+
+
+def logged_secrets(upstream: Upstream) -> list[str]:
+    """kong.log.serialize() keys to overwrite with REDACTED for this request."""
+    names = {name.lower() for name in upstream.headers}
+    return [f"request.headers.{name}" for name in SECRET_HEADERS if name in names]
 
 
 def kong_headers(upstream: Upstream) -> dict[str, Any]:

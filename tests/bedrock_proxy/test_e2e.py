@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from pathlib import Path
 
 import anthropic
@@ -102,6 +103,18 @@ def bedrock_client(gw, role):
 
     client.meta.events.register("before-send.bedrock-runtime.*", add_key)
     return client
+
+
+def last_file_log_line(gw, request_id):
+    """The file-log line of a request; the log phase runs in the background after the answer."""
+    for _ in range(100):
+        gw.wait_idle()
+        lines = gw.file_log.read_text().splitlines() if gw.file_log.exists() else []
+        found = [json.loads(x) for x in lines if request_id in x]
+        if found:
+            return found[-1]
+        time.sleep(0.05)
+    raise AssertionError("no file-log line")
 
 
 def assert_clean_upstream(emulator):
@@ -305,7 +318,7 @@ def test_usage_headers_match_the_body_and_the_price(gw, emulator):
     assert h["X-LLM-Cost-USD"] == f"{expected:.6f}" and "X-LLM-Fallback" not in h
     entry = gw.access_log()[-1]
     assert entry["model"] == p.SONNET_45_US and entry["total_tokens"] == usage["total_tokens"]
-    line = json.loads(gw.file_log.read_text().splitlines()[-1])
+    line = last_file_log_line(gw, r.headers["X-Kong-Request-Id"])
     ai = line["ai"]["bedrock-proxy"]
     assert ai["meta"]["request_model"] == p.SONNET_45_US and ai["meta"]["provider_name"] == "bedrock"
     assert ai["usage"]["total_tokens"] == usage["total_tokens"] and ai["usage"]["cost"] > 0
