@@ -242,3 +242,28 @@ def test_file_log_writes_kongs_serializer_line_without_secrets(upstream: EchoUps
     assert first["consumer"]["username"] == "alice" and first["request"]["headers"]["authorization"] == "REDACTED"
     text = log.read_text()
     assert "alice-key" not in text and "prompt text" not in text and "t0ken" not in text
+
+
+def test_file_log_to_stdout_is_readable_in_tests(gateway_factory: Any, upstream: EchoUpstream, tmp_path: Path) -> None:
+    doc = yaml.safe_load((CONFIGS / "harness-basic.yaml").read_text())
+    doc["plugins"] = [{"name": "file-log", "config": {"path": "/dev/stdout"}}]
+    path = tmp_path / "stdout.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    g = gateway_factory(path, upstream_hosts={"echo.internal": upstream.url}, plugin_scripts=())
+    requests.get(g.url + "/open")
+    assert [e["response"]["status"] for e in g.file_log()] == [200]
+
+
+def test_known_leak_a_key_sent_to_an_unknown_route_reaches_a_global_file_log(
+    gateway_factory: Any, upstream: EchoUpstream, tmp_path: Path
+) -> None:
+    """Kong's serializer only redacts Authorization; key-auth never ran for a 404, so its
+    hide_credentials could not remove the key. Same in real Kong 3.9.3."""
+    doc = yaml.safe_load((CONFIGS / "harness-basic.yaml").read_text())
+    doc["plugins"] = [{"name": "file-log", "config": {"path": "/dev/stdout"}}]
+    path = tmp_path / "leak.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    g = gateway_factory(path, upstream_hosts={"echo.internal": upstream.url}, plugin_scripts=())
+    requests.get(g.url + "/nowhere", headers={"X-API-Key": "alice-key"})
+    (line,) = g.file_log()
+    assert line["request"]["headers"]["x-api-key"] == "alice-key"

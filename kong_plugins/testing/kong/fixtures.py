@@ -4,7 +4,7 @@ front on a free port) for a declarative config, stop it at teardown.
     def test_chat(gateway_factory, emulator):
         gw = gateway_factory("kong-local.yaml", env=offline_env(emulator.url))
         requests.post(gw.url + "/v1/chat", ...)
-        gw.access_log(), gw.error_log(), gw.rpc_stats(), gw.violations()
+        gw.access_log(), gw.error_log(), gw.rpc_stats(), gw.violations(), gw.file_log()
 
 Teardown fails the test when the gateway recorded a fidelity violation (a PDK name Kong
 3.9.3 OSS does not have, a harness error): a plugin that works only here must not pass.
@@ -43,7 +43,7 @@ def offline_env(emulator_url: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def gateway_factory() -> Iterator[GatewayFactory]:
+def gateway_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayFactory]:
     started: list[Gateway] = []
 
     def make(
@@ -52,6 +52,10 @@ def gateway_factory() -> Iterator[GatewayFactory]:
         upstream_hosts: Mapping[str, str] | None = None,
         **options: Any,
     ) -> Gateway:
+        if "file_log_redirects" not in options:
+            # Kong's file-log to /dev/stdout lands in a file the test can read (gw.file_log()).
+            target = str(tmp_path_factory.mktemp("file-log") / "file-log.jsonl")
+            options["file_log_redirects"] = {"/dev/stdout": target, "/dev/stderr": target}
         gw = Gateway(config_path, env=env, upstream_hosts=upstream_hosts, **options)
         gw.start()
         started.append(gw)

@@ -9,6 +9,7 @@ front + upstream client, wired the way Kong 3.9.3 runs a request:
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
@@ -88,6 +89,7 @@ class Gateway:
         self._access_log = AccessLog(echo=echo_access_log)
         self._log_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="kong-log")
         self._pending: set[Future[None]] = set()
+        self._markers: dict[int, Future[None]] = {}
         self._pending_lock = threading.Lock()
         self._seq = 0
         self._front = Front(
@@ -169,6 +171,16 @@ class Gateway:
     def access_log(self) -> list[dict[str, Any]]:
         self.wait_idle()
         return self._access_log.entries()
+
+    def file_log(self, path: str = "/dev/stdout") -> list[dict[str, Any]]:
+        """Lines Kong's file-log plugin wrote to `path` (through a redirect, if one is set)."""
+        self.wait_idle()
+        target = Path(self._file_log_redirects.get(path, path))
+        if path.startswith("/dev/") and path not in self._file_log_redirects:
+            return []
+        if not target.exists():
+            return []
+        return [json.loads(line) for line in target.read_text().splitlines() if line.strip()]
 
     def error_log(self) -> list[str]:
         return [str(line) for line in self.node.error_log.lines()]
@@ -376,11 +388,27 @@ class Gateway:
         if "recorded" in timings:
             return
         timings["recorded"] = 1.0
+        # From here until its log phase is queued, the request counts as pending: a test that
+        # has its answer and calls wait_idle() must not miss the log phase.
+        marker: Future[None] = Future()
+        with self._pending_lock:
+            self._pending = {f for f in self._pending if not f.done()}
+            self._pending.add(marker)
+            self._markers[id(req)] = marker
         if not req.latencies:
             req.latencies.update(_latencies(timings))
         self._access_log.add(access_entry(req))
 
     def _after(self, req: KongRequest, steps: list[Step], timings: dict[str, float]) -> None:
+        with self._pending_lock:
+            marker = self._markers.pop(id(req), None)
+        try:
+            self._queue_log_phase(req, steps)
+        finally:
+            if marker is not None:
+                marker.set_result(None)
+
+    def _queue_log_phase(self, req: KongRequest, steps: list[Step]) -> None:
         """The log phase runs after the response, in the background, like Kong's log timer."""
         log_steps = [s for s in steps if "log" in s.phases]
         if req.route is not None:
