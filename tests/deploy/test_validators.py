@@ -223,7 +223,8 @@ SEEDS: list[tuple[str, str, Callable[[Path], None], str]] = [
 def test_seeded_breakage_fails(
     repo: Path, name: str, seed: str, breakage: Callable[[Path], None], expected: str
 ) -> None:
-    assert _one(repo, name).ok, f"the copy must pass before the breakage ({seed})"
+    if name != "checkov":  # slow; test_real_files_pass covers the unbroken files
+        assert _one(repo, name).ok, f"the copy must pass before the breakage ({seed})"
     breakage(repo)
     res = _one(repo, name)
     assert not res.ok, f"{name} did not notice: {seed}"

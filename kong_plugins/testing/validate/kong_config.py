@@ -88,6 +88,7 @@ def installed_plugins() -> dict[str, InstalledPlugin]:
     return installed
 
 
+@cache
 def sample_env() -> dict[str, str]:
     """Values for the DECK_* placeholders of kong-prod.yaml: a real RSA public key, so the file
     is checked exactly as Kong would receive it after rendering."""
