@@ -8,6 +8,7 @@ the metric objects, the CloudWatch flusher and the DogStatsD client.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,28 @@ METRICS_PORT_ENV = "TOKEN_METER_METRICS_PORT"
 METER_KEY = "token_meter"  # kong.ctx.shared: identity + reservation, only when reservation is on
 
 _local_limiter = LocalLimiter()  # node-wide: one plugin server per Kong node
+
+
+class Throttle:
+    """At most one event per `interval` seconds; counts the ones skipped in between."""
+
+    def __init__(self, interval: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval, self.clock = interval, clock
+        self._next, self._skipped = 0.0, 0
+        self._lock = threading.Lock()
+
+    def due(self) -> int | None:
+        """The number skipped since the last due event, or None when not due yet."""
+        with self._lock:
+            now = self.clock()
+            if now < self._next:
+                self._skipped += 1
+                return None
+            skipped, self._skipped, self._next = self._skipped, 0, now + self.interval
+            return skipped
+
+
+_degraded_warnings = Throttle()
 
 
 class Limiter(Protocol):
@@ -100,15 +123,18 @@ class TokenMeter:
 
     def _degraded(self, identity: Identity, limits: tuple[Limit, ...], exc: Exception) -> Admission:
         self._emit("degraded", "access")
-        log_event(
-            "ratelimit_degraded",
-            level="warn",
-            plugin=PLUGIN,
-            phase="access",
-            dependency="redis",
-            error_class=str(exc)[:60],
-            decision="allow" if self.fault_tolerant else "deny",
-        )
+        suppressed = _degraded_warnings.due()
+        if suppressed is not None:  # one line per second during an outage, not one per request
+            log_event(
+                "ratelimit_degraded",
+                level="warn",
+                plugin=PLUGIN,
+                phase="access",
+                dependency="redis",
+                error_class=str(exc)[:60],
+                decision="allow" if self.fault_tolerant else "deny",
+                count=suppressed + 1,
+            )
         headers = degraded_headers(limits)
         if self.fault_tolerant:
             return Admission(headers)

@@ -157,3 +157,14 @@ def test_request_refused_before_any_model_is_metered_with_model_none():
     rec = m.account(guest("blocked").to_shared(), None, json.dumps({"response": {"status": 429}}))
     assert rec.model == "none" and rec.error_label == "rate_limited"
     assert sample("kong_bedrock_requests_total", model="none", role="guest", status_class="4xx") == before + 1
+
+
+def test_throttle_lets_one_warning_a_second_through_and_counts_the_rest():
+    from kong_plugins.token_meter.meter import Throttle
+
+    t = [0.0]
+    throttle = Throttle(1.0, clock=lambda: t[0])
+    assert throttle.due() == 0
+    assert throttle.due() is None and throttle.due() is None
+    t[0] = 1.0
+    assert throttle.due() == 2
