@@ -267,3 +267,13 @@ def test_known_leak_a_key_sent_to_an_unknown_route_reaches_a_global_file_log(
     requests.get(g.url + "/nowhere", headers={"X-API-Key": "alice-key"})
     (line,) = g.file_log()
     assert line["request"]["headers"]["x-api-key"] == "alice-key"
+
+
+def test_kong_local_yaml_logs_no_key_even_for_unknown_routes(gateway_factory: Any, emulator: Any) -> None:
+    g = gateway_factory(Path(__file__).parents[2] / "kong-local.yaml", env=offline_env(emulator.url))
+    requests.get(g.url + "/nowhere", headers={"X-API-Key": "dev-key-123"})
+    requests.get(g.url + "/v1/models?apikey=dev-key-123")
+    requests.post(g.url + "/v1/chat", headers={"X-API-Key": "not-a-key"}, json={"messages": []})
+    lines = g.file_log()
+    assert [e["response"]["status"] for e in lines] == [200, 401]  # the 404 is not file-logged
+    assert "dev-key-123" not in json.dumps(lines) and "not-a-key" not in json.dumps(lines)
