@@ -244,3 +244,20 @@ def test_client_going_away_mid_stream_leaves_the_gateway_serving(gw: Gateway, up
     upstream.gate.set()
     assert requests.get(gw.url + "/open", timeout=5).status_code == 200
     assert any(e.get("path") == "/open/stream" for e in gw.access_log())  # still logged
+
+
+def test_consumer_scoped_config_applies_after_key_auth_identified_the_consumer(
+    gateway_factory: Any, upstream: EchoUpstream, tmp_path: Path
+) -> None:
+    doc = yaml.safe_load((CONFIGS / "harness-basic.yaml").read_text())
+    doc["plugins"] = [
+        {"name": "probe", "route": "keyed", "config": {"mode": "mark", "tag": "route"}},
+        {"name": "probe", "route": "keyed", "consumer": "alice", "config": {"mode": "mark", "tag": "alice"}},
+    ]
+    path = tmp_path / "scoped.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    g = gateway_factory(path, upstream_hosts={"echo.internal": upstream.url}, plugin_scripts=[PROBE])
+    alice = requests.get(g.url + "/keyed/x", headers={"apikey": "alice-key"})
+    bob = requests.get(g.url + "/keyed/x", headers={"apikey": "bob-key"})
+    assert alice.headers.get("x-probe-alice") == "ran" and "x-probe-route" not in alice.headers
+    assert bob.headers.get("x-probe-route") == "ran" and "x-probe-alice" not in bob.headers
