@@ -37,7 +37,9 @@ class Router:
         self.services = services
         candidates: list[_Candidate] = []
         for order, route in enumerate(routes):
-            criteria = sum(1 for k in ("methods", "hosts", "headers") if route.get(k))
+            # kong/router/transform.lua get_priority: match weight = number of fields set, then
+            # the regex bit, regex_priority, then the path length.
+            criteria = sum(1 for k in ("methods", "hosts", "headers", "paths", "snis") if route.get(k))
             for path in route.get("paths") or [None]:
                 if path is not None and path.startswith("~"):
                     regex = compile_path_regex(path)
