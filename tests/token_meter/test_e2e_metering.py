@@ -156,3 +156,31 @@ def test_canaries_never_reach_logs_metrics_or_exported_datapoints(meter_gateway,
         assert CANARY not in text, name
         assert CANARY_KEY not in text, name
         assert "card is" not in text and "order history" not in text, name
+
+
+def test_openai_sdk_streams_are_metered_and_limited(meter_gateway):
+    import openai
+
+    gw, metrics_url = meter_gateway()
+    client = openai.OpenAI(
+        base_url=gw.url + "/v1", api_key="unused", default_headers={"X-API-Key": "guest-key"}, max_retries=0
+    )
+    streamed = 0
+    with pytest.raises(openai.RateLimitError) as info:
+        for _ in range(20):
+            stream = client.chat.completions.create(
+                model="us.anthropic.claude-haiku-4-5-20251001-v1:0",
+                messages=[{"role": "user", "content": PROMPT}],
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+            for chunk in stream:
+                if chunk.usage:
+                    streamed += chunk.usage.total_tokens
+            gw.wait_idle()
+    assert info.value.status_code == 429 and info.value.response.headers["retry-after"]
+    labels = {"model": "anthropic.claude-haiku-4-5-20251001-v1:0", "role": "guest"}
+    metered = metric(metrics_url, "kong_bedrock_tokens_input_total", **labels) + metric(
+        metrics_url, "kong_bedrock_tokens_output_total", **labels
+    )
+    assert streamed >= 500 and metered == streamed
