@@ -89,7 +89,7 @@ class _Bucket:
 class LocalLimiter:
     """Buckets in this process: node-wide, because Kong runs one plugin server per node."""
 
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], float] = time.monotonic  # immune to wall-clock steps
     max_keys: int = 200_000
     _buckets: dict[tuple[str, str], _Bucket] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
