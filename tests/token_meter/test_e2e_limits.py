@@ -57,6 +57,8 @@ def test_guest_is_limited_after_500_tokens_and_gets_429_with_retry_after(meter_g
     assert resp.headers["X-RateLimit-Remaining-Tokens-Minute"] == "0"
     assert resp.headers["X-RateLimit-Limit-Tokens-Minute"] == "500"
     assert not [c for c in gw.access_log() if c.get("status") == 429 and c.get("upstream_status")]
+    gw.load(gw.config_path)  # a config reload renews every plugin instance: the counts survive it
+    assert chat(gw, "guest-key").status_code == 429
 
 
 def test_the_limit_slides_back_after_retry_after(meter_gateway):
