@@ -4,6 +4,7 @@ Three configurations behind the harness front, proxying to a local echo upstream
   none    - no plugin (the harness alone: routing, proxy, access log)
   noop    - one external no-op plugin (bench/plugins/pdk_loop.py with calls=0: access only)
   noop+ka - key-auth (bundled, in-process) + the no-op plugin
+  ours    - kong-local.yaml, GET /v1/models: key-auth + our three plugins, answered in access
 For each: RPC round trips per request, plugin-server CPU µs per request (utime+stime of the
 plugin server from /proc, before/after), and requests per second with 10 concurrent clients.
 Bounded to a few seconds. Usage: python bench/bench_harness.py [requests_per_run]
@@ -74,9 +75,9 @@ def config(path: Path) -> None:
     path.write_text(yaml.safe_dump(doc))
 
 
-def measure(gw: Gateway, route: str, n: int) -> dict[str, float]:
+def measure(gw: Gateway, route: str, n: int, headers: dict[str, str] | None = None) -> dict[str, float]:
     url = gw.url + "/" + route
-    headers = {"apikey": "bench-key"}
+    headers = headers or {"apikey": "bench-key"}
     pids = gw.plugin_server_pids()
     with requests.Session() as s:
         for _ in range(30):  # warm-up: instance start, connection pools
@@ -135,6 +136,17 @@ def main() -> None:
                     f"{route:<9} {m['rpc_per_req']:>8.2f} {m['pdk_per_req']:>8.2f} {m['ps_cpu_us']:>14.0f} "
                     f"{m['seq_ms']:>11.2f} {m['rps']:>8.0f}"
                 )
+            assert gw.violations() == []
+        # Our three plugins on their cheapest route: GET /v1/models, answered by bedrock-proxy in
+        # access (no upstream call), for comparison with the no-op row.
+        root = Path(__file__).resolve().parents[1]
+        quiet = {"/dev/stdout": os.devnull}  # Kong's file-log lines are not part of the figures
+        with Gateway(root / "kong-local.yaml", plugin_scripts=None, file_log_redirects=quiet) as gw:
+            m = measure(gw, "v1/models", n, {"X-API-Key": "dev-key-123"})
+            print(
+                f"{'ours':<9} {m['rpc_per_req']:>8.2f} {m['pdk_per_req']:>8.2f} {m['ps_cpu_us']:>14.0f} "
+                f"{m['seq_ms']:>11.2f} {m['rps']:>8.0f}   (kong-local.yaml GET /v1/models, 3 servers)"
+            )
             assert gw.violations() == []
     upstream.shutdown()
     print("ps CPU = utime+stime of the plugin server process(es) from /proc; clients, front and upstream share")
