@@ -113,6 +113,12 @@ SEEDS: list[tuple[str, str, Callable[[Path], None], str]] = [
         "kong-locall.yaml",
     ),
     (
+        "workflows",
+        "a job without runs-on",
+        lambda r: _edit(r / ".github/workflows/ci.yml", "    runs-on: ubuntu-24.04\n    timeout-minutes: 20\n", ""),
+        "runs-on",
+    ),
+    (
         "promtool",
         "scrape interval that is not a duration",
         lambda r: _edit(r / "deploy/prometheus/prometheus.yml", "scrape_interval: 15s", "scrape_interval: 15 seconds"),

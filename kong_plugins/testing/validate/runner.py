@@ -56,6 +56,7 @@ CHECKS: dict[str, tuple[Callable[[Path], list[Path]], Runner]] = {
         lambda r: files(r, "docker-compose.yml"),
         _each(compose.check),
     ),
+    "workflows": (lambda r: files(r, ".github/workflows/*.yml"), _each(compose.check_workflow)),
     "promtool": (lambda r: files(r, "deploy/prometheus/prometheus.yml"), _each(tools.promtool)),
     "kubernetes": (lambda r: files(r, "argocd/*.yaml"), _each(kube.check_manifest)),
     "helm-values": (lambda r: files(r, "helm/kong-values.yaml"), _each(kube.check_values)),
