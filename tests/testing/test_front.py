@@ -261,3 +261,21 @@ def test_consumer_scoped_config_applies_after_key_auth_identified_the_consumer(
     bob = requests.get(g.url + "/keyed/x", headers={"apikey": "bob-key"})
     assert alice.headers.get("x-probe-alice") == "ran" and "x-probe-route" not in alice.headers
     assert bob.headers.get("x-probe-route") == "ran" and "x-probe-alice" not in bob.headers
+
+
+REWRITER = str(Path(__file__).parent / "plugins" / "rewriter.py")
+
+
+def test_rewrite_runs_before_routing_for_global_configs_only(
+    gateway_factory: Any, upstream: EchoUpstream, tmp_path: Path
+) -> None:
+    doc = yaml.safe_load((CONFIGS / "harness-basic.yaml").read_text())
+    doc["plugins"] = [
+        {"name": "rewriter", "config": {"tag": "global"}},
+        {"name": "rewriter", "route": "open", "config": {"tag": "route"}},
+    ]
+    path = tmp_path / "rewrite.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    g = gateway_factory(path, upstream_hosts={"echo.internal": upstream.url}, plugin_scripts=[REWRITER])
+    seen = requests.get(g.url + "/open").json()["headers"]
+    assert seen["x-rewritten"] == "global"  # the route-scoped config never runs rewrite

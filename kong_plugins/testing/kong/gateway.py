@@ -213,9 +213,25 @@ class Gateway:
     def handle(self, req: KongRequest, out: ResponseWriter) -> None:
         started = time.monotonic()
         timings: dict[str, float] = {"start": started}
-        match = self.router.match(req.method, req.path, req.header("host") or req.host)
         steps: list[Step] = []
-        if match is None:
+        rewrite = [st for st in self._global_steps(req) if "rewrite" in st.phases]
+        if rewrite:  # before routing, global configurations only (Kong's rewrite phase)
+            # The service request is the client request until a route is known.
+            req.upstream = UpstreamRequest(
+                "http",
+                "",
+                0,
+                req.method,
+                req.path,
+                req.raw_query,
+                {k: list(v) for k, v in req.headers.items()},
+                req.body,
+            )
+            runner.run_phase(rewrite, "rewrite", req, self.node)
+        match = None if req.exited else self.router.match(req.method, req.path, req.header("host") or req.host)
+        if req.exited:
+            pass
+        elif match is None:
             kong_error(req, 404, NO_ROUTE)
         else:
             req.route, req.service, req.uri_captures = match.route, match.service, match.captures
@@ -269,7 +285,8 @@ class Gateway:
         return ran
 
     def _upstream_request(self, req: KongRequest, service: dict[str, Any], path: str) -> UpstreamRequest:
-        headers = {k: list(v) for k, v in req.headers.items()}
+        early = req.upstream  # what the rewrite phase changed, if it ran
+        headers = {k: list(v) for k, v in (early.headers if early else req.headers).items()}
         xff = headers.get("x-forwarded-for")
         headers["x-forwarded-for"] = [f"{xff[0]}, {req.client_ip}" if xff else req.client_ip]
         headers["x-forwarded-proto"] = [req.scheme]
@@ -285,9 +302,9 @@ class Gateway:
             port=int(service["port"]),
             method=req.method,
             path=path,
-            query=req.raw_query,
+            query=early.query if early else req.raw_query,
             headers=headers,
-            body=req.body,
+            body=early.body if early else req.body,
             host_header=(req.header("host") if route.get("preserve_host") else None),
         )
 
@@ -421,7 +438,7 @@ class Gateway:
                 if step is not None and "log" in step.phases:
                     log_steps.append(step)
         else:
-            log_steps = self._global_log_steps(req)
+            log_steps = [st for st in self._global_steps(req) if "log" in st.phases]
         if not log_steps:
             return
         snapshot = runner.take_log_snapshot(req)
@@ -430,11 +447,13 @@ class Gateway:
             self._pending = {f for f in self._pending if not f.done()}
             self._pending.add(future)
 
-    def _global_log_steps(self, req: KongRequest) -> list[Step]:
+    def _global_steps(self, req: KongRequest) -> list[Step]:
+        """Steps of the global configurations (no route, service or consumer)."""
+        names = {p.name for p in self.config.plugins if p.enabled and p.scope == (False, False, False)}
         out: list[Step] = []
-        for name in {p.name for p in self.config.plugins if p.route_id is None and p.service_id is None}:
+        for name in sorted(names):
             step = self._resolve(name, req)
-            if step is not None and "log" in step.phases:
+            if step is not None:
                 out.append(step)
         return out
 
