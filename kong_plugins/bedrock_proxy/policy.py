@@ -99,7 +99,8 @@ class ModelPolicy:
         raw_roles = conf.get("roles")
         raw_aliases = conf.get("aliases")
         roles_in = raw_roles if isinstance(raw_roles, Mapping) and raw_roles else DEFAULT_ROLES
-        aliases_in = raw_aliases if isinstance(raw_aliases, Mapping) else DEFAULT_ALIASES
+        # Kong sends an empty map as an empty list: no aliases. Absent (not from Kong): defaults.
+        aliases_in = raw_aliases if isinstance(raw_aliases, Mapping) else {} if raw_aliases == [] else DEFAULT_ALIASES
         roles = {}
         for name, rec in roles_in.items():
             if not isinstance(rec, Mapping):

@@ -41,6 +41,7 @@ SCHEMA: list[dict[str, Any]] = [
             "type": "map",
             "keys": {"type": "string"},
             "values": ROLE_RECORD,
+            "len_min": 1,
             "default": DEFAULT_ROLES,
         }
     },

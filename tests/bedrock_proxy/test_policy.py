@@ -100,3 +100,9 @@ def test_config_replaces_the_defaults():
 def test_provider_of():
     assert p.provider_of("gemini-3.5-flash") == "gemini"
     assert p.provider_of(p.SONNET_45_US) == "bedrock"
+
+
+def test_an_empty_alias_map_from_kong_means_no_aliases():
+    pol = ModelPolicy.from_config({"aliases": []})  # Kong sends {} as []
+    with pytest.raises(GatewayError):
+        pol.choose("guest", "haiku")

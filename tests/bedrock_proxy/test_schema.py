@@ -48,3 +48,8 @@ def test_the_plugin_server_dumps_a_valid_plugin_info():
     (info,) = json.loads(out.stdout)
     assert info["Name"] == "bedrock-proxy" and info["Priority"] == 925
     assert {"access", "response"} <= set(info["Phases"])
+
+
+def test_an_empty_role_table_is_rejected():
+    with pytest.raises(SchemaError):
+        validate(SCHEMA, {"roles": {}})
