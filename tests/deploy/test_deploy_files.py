@@ -32,8 +32,10 @@ def dockerfile_env() -> dict[str, str]:
     env: dict[str, str] = {}
     for line in text.splitlines():
         if line.startswith("ENV "):
-            for name, value in re.findall(r'(\w+)=("[^"]*"|\S+)', line[4:]):
-                env[name] = value.strip('"')
+            for name, value in re.findall(r'(\w+)=("(?:\\.|[^"\\])*"|\S+)', line[4:]):
+                if value.startswith('"'):
+                    value = re.sub(r"\\(.)", r"\1", value[1:-1])
+                env[name] = value
     return env
 
 
@@ -77,6 +79,20 @@ def test_image_kong_settings() -> None:
     assert env["KONG_NGINX_HTTP_CLIENT_BODY_BUFFER_SIZE"] == "2m", "plugins read bodies up to 1 MiB from memory"
     assert env["KONG_NGINX_HTTP_CLIENT_MAX_BODY_SIZE"] == "2m"
     assert env["KONG_NGINX_MAIN_INCLUDE"] == "/etc/kong/nginx-env.conf"
+
+
+def test_access_log_never_shows_query_strings() -> None:
+    """key-auth accepts ?apikey=; nginx's default log line ($request) would print it."""
+    image = dockerfile_env()
+    helm = load("helm/kong-values.yaml")["env"]
+    for fmt, access_log in (
+        (image["KONG_NGINX_HTTP_LOG_FORMAT"], image["KONG_PROXY_ACCESS_LOG"]),
+        (helm["nginx_http_log_format"], helm["proxy_access_log"]),
+    ):
+        name = fmt.split()[0]
+        assert access_log.split()[-1] == name
+        assert "$uri" in fmt and not re.search(r"\$(request|request_uri|args|query_string|arg_\w+)\b", fmt)
+        assert fmt.count("'") == 2 and fmt.count('"') % 2 == 0
 
 
 def test_helm_uses_the_same_settings_under_kong_prefix() -> None:

@@ -41,11 +41,11 @@ class Stack:
     metrics: str
 
 
-def _wait(url: str, ok: Any, timeout: float) -> None:
+def _wait(url: str, ok: Any, timeout: float, headers: dict[str, str] | None = None) -> None:
     deadline, last = time.monotonic() + timeout, "no answer"
     while time.monotonic() < deadline:
         try:
-            resp = requests.get(url, timeout=5)
+            resp = requests.get(url, headers=headers, timeout=5)
             if ok(resp):
                 return
             last = f"{resp.status_code} {resp.text[:200]}"
@@ -95,7 +95,7 @@ def stack() -> Iterator[Stack]:
             )
             _wait(stack.status + "/status/ready", lambda r: r.status_code == 200, 120)
             # The plugin servers start after Kong answers: wait until they serve a request.
-            _wait(stack.proxy + "/v1/models?apikey=guest-key-123", lambda r: r.status_code == 200, 60)
+            _wait(stack.proxy + "/v1/models", lambda r: r.status_code == 200, 60, {"X-API-Key": "partner-key-123"})
             yield stack
 
 
@@ -128,6 +128,22 @@ def test_token_meter_metrics_port(stack: Stack) -> None:
     assert resp.status_code == 200 and "kong_bedrock_requests_total" in resp.text
 
 
-def test_key_never_reaches_the_logs(stack: Stack) -> None:
-    run(stack.proxy, SCENARIOS[0])
-    assert "dev-key-123" not in _logs(stack)
+def test_header_keys_never_reach_the_logs(stack: Stack) -> None:
+    """hide_credentials removes a header key before Kong's serializer (file-log) sees it, and
+    nginx's access log never prints headers."""
+    for scenario in SCENARIOS:
+        if "apikey=" not in scenario.path:
+            run(stack.proxy, scenario)
+    logs = _logs(stack)
+    for k in ("dev-key-123", "analyst-key-123", "ops-key-123", "partner-key-123"):
+        assert k not in logs, k
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Kong 3.9.3 serializes request.uri/url from the original request_uri (kong/pdk/log.lua), so a "
+    "?apikey= key reaches file-log even with hide_credentials; fix: key_in_query: false (docs/decisions/0079)",
+)
+def test_query_keys_never_reach_the_logs(stack: Stack) -> None:
+    requests.get(stack.proxy + "/v1/models?apikey=guest-key-123", timeout=30)
+    assert "guest-key-123" not in _logs(stack)
