@@ -33,6 +33,8 @@ JSON = "application/json"
 # (it redacts only Authorization): the AWS session token and the Gemini key (decision 0048).
 SECRET_HEADERS = ("x-amz-security-token", "x-goog-api-key")
 
+PATH_SUFFIXES = {ClientApi.CHAT: "/chat", ClientApi.OPENAI: "/chat/completions", ClientApi.ANTHROPIC: "/messages"}
+
 TRANSLATORS: dict[ClientApi, Any] = {
     ClientApi.CHAT: chat,
     ClientApi.OPENAI: openai_converse,
@@ -68,6 +70,9 @@ def plan_call(
     settings: Settings, identity: Identity, api: ClientApi, raw_path: str, body: bytes, resolve: KeyResolver
 ) -> Plan:
     """Everything the access phase sends upstream, or a GatewayError for the client."""
+    if settings.client_api is None and not raw_path.rstrip("/").endswith(PATH_SUFFIXES.get(api, "")):
+        # Kong routes by prefix: /v1/messages/count_tokens reaches us too
+        raise GatewayError("not_found", "This API path is not available through the gateway.", code="unknown_path")
     if len(body) > settings.max_body_bytes:
         raise GatewayError(
             "payload_too_large", f"The request body is larger than {settings.max_body_bytes} bytes.", code="too_large"

@@ -110,10 +110,19 @@ def test_native_converse_body_goes_through_unchanged(settings):
     ],
 )
 def test_bad_requests_are_refused_before_any_upstream_call(settings, emulator, api, body, status):
+    path = {ClientApi.OPENAI: "/v1/chat/completions", ClientApi.ANTHROPIC: "/v1/messages"}[api]
     with pytest.raises(GatewayError) as exc:
-        plan_call(settings, identity("guest"), api, "/v1/x", body, no_vault)
+        plan_call(settings, identity("guest"), api, path, body, no_vault)
     assert exc.value.http_status == status
     assert emulator.calls() == []
+
+
+def test_a_path_below_a_known_api_is_404(settings, emulator):
+    """Kong routes by prefix, so /v1/messages/count_tokens reaches the plugin."""
+    body = json.dumps(ANTHROPIC).encode()
+    with pytest.raises(GatewayError) as exc:
+        plan_call(settings, identity("guest"), ClientApi.OPENAI, "/v1/messages/count_tokens", body, no_vault)
+    assert exc.value.http_status == 404 and emulator.calls() == []
 
 
 def test_native_path_checks_the_model_against_the_role(settings):

@@ -444,3 +444,9 @@ def test_boto3_keeps_bedrock_error_codes(gw, emulator, error, status):
     with pytest.raises(getattr(client.exceptions, error)) as exc:
         client.invoke_model(modelId=p.HAIKU_45_US, body=json.dumps(body))
     assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+
+
+def test_paths_below_the_api_routes_are_404(gw, emulator):
+    with pytest.raises(anthropic.NotFoundError):
+        anthropic_client(gw, "guest").messages.count_tokens(model="haiku", messages=[{"role": "user", "content": "hi"}])
+    assert emulator.calls() == []
