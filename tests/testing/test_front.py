@@ -279,3 +279,9 @@ def test_rewrite_runs_before_routing_for_global_configs_only(
     g = gateway_factory(path, upstream_hosts={"echo.internal": upstream.url}, plugin_scripts=[REWRITER])
     seen = requests.get(g.url + "/open").json()["headers"]
     assert seen["x-rewritten"] == "global"  # the route-scoped config never runs rewrite
+
+
+def test_kong_error_bodies_follow_the_accept_header(gw: Gateway) -> None:
+    r = requests.get(gw.url + "/nowhere", headers={"Accept": "text/plain"})
+    assert r.status_code == 404 and r.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert r.text.startswith("no Route matched with those values")

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from kong_plugins.testing.kong.bundled.base import HTTP_ERROR_MESSAGES, JSON_TYPE, KONG_VERSION, error_body
+from kong_plugins.testing.kong.bundled.base import KONG_VERSION
+from kong_plugins.testing.kong.pdk_api import kong_error_body
 from kong_plugins.testing.kong.request import KongRequest
 
 MAX_HEADER_LINE = 65536
@@ -103,12 +104,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _plain_error(self, status: int, request_id: str | None = None) -> None:
         rid = request_id or uuid.uuid4().hex
-        body = error_body(HTTP_ERROR_MESSAGES.get(status, "Bad request"), rid)
+        accept = self.headers.get("Accept") if getattr(self, "headers", None) is not None else None
+        body, ctype = kong_error_body(status, None, rid, accept)
         if not str(getattr(self, "request_version", "")).startswith("HTTP/1."):
             self.request_version = "HTTP/1.1"  # never an HTTP/0.9 answer without a status line
         try:
             self.send_response_only(status)
-            self.send_header("Content-Type", JSON_TYPE)
+            self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Server", f"kong/{KONG_VERSION}")
             self.send_header("X-Kong-Request-Id", rid)

@@ -7,10 +7,10 @@ same traces (authenticated consumer, upstream X-Consumer-* headers, kong.ctx.sha
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from kong_plugins.testing.kong.pdk_api import exit_response, kong_error_body
 from kong_plugins.testing.kong.request import KongRequest
 
 if TYPE_CHECKING:
@@ -26,59 +26,19 @@ HEADER_ANONYMOUS = "X-Anonymous-Consumer"
 HEADER_CONSUMER_GROUPS = "X-Consumer-Groups"
 HEADER_AUTHENTICATED_GROUPS = "X-Authenticated-Groups"
 
-# Kong's get_http_error_message table (kong/pdk/response.lua, 3.9.3), the part we use.
-HTTP_ERROR_MESSAGES = {
-    400: "Bad request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    408: "Request timeout",
-    411: "Length required",
-    413: "Payload too large",
-    414: "URI too long",
-    429: "Too many requests",
-    431: "Request header fields too large",
-    500: "An unexpected error occurred",
-    502: "An invalid response was received from the upstream server",
-    503: "The upstream server is currently unavailable",
-    504: "The upstream server is timing out",
-    505: "HTTP version not supported",
-}
-
-JSON_TYPE = "application/json; charset=utf-8"
-
-
-def error_body(message: str, request_id: str) -> bytes:
-    """Kong's JSON error template, byte for byte (kong/tools/http.lua)."""
-    return ('{\n  "message":' + json.dumps(message) + ',\n  "request_id":"' + request_id + '"\n}').encode()
-
 
 def kong_error(
     req: KongRequest, status: int, message: str | None = None, headers: dict[str, str] | None = None
 ) -> None:
-    """kong.response.error: Kong's error body, the request ends (later plugins are skipped)."""
-    text = (
-        message
-        if message is not None
-        else HTTP_ERROR_MESSAGES.get(status, f"The upstream server responded with {status}")
-    )
-    kong_exit(req, status, error_body(text, req.request_id), {"Content-Type": JSON_TYPE, **(headers or {})})
+    """kong.response.error: Kong's error body (content type from Accept, as Kong negotiates it),
+    and the request ends: later plugins are skipped."""
+    body, ctype = kong_error_body(status, message, req.request_id, req.header("accept"))
+    exit_response(req, status, body, {"Content-Type": ctype, **(headers or {})})
 
 
 def kong_exit(req: KongRequest, status: int, body: Any = b"", headers: dict[str, str] | None = None) -> None:
     """kong.response.exit: a table body is JSON-encoded with application/json."""
-    out_headers = {k.lower(): [str(v)] for k, v in (headers or {}).items()}
-    if isinstance(body, dict | list):
-        body = json.dumps(body, separators=(",", ":")).encode()
-        out_headers.setdefault("content-type", [JSON_TYPE])
-    elif isinstance(body, str):
-        body = body.encode()
-    req.response.status = status
-    req.response.headers.update(out_headers)
-    req.response.body = body or b""
-    req.response.source = "exit"
-    req.exited = True
+    exit_response(req, status, body, headers)
 
 
 def set_upstream_header(req: KongRequest, name: str, value: str | None) -> None:
