@@ -5,6 +5,19 @@ front + upstream client, wired the way Kong 3.9.3 runs a request:
   once an auth plugin set the consumer; an exit skips the rest) -> proxy (buffered when a
   plugin with a `response` handler applies, streamed otherwise) -> response phase
   (buffered only) -> client -> log phase, asynchronously on a snapshot.
+
+    gw = Gateway("kong-local.yaml", env={...}, upstream_hosts={"bedrock-runtime...": emu.url})
+    gw.start()                      # plugin servers (dumps -> installed plugins), config, front
+    gw.url                          # http://127.0.0.1:<free port>
+    gw.access_log()                 # list of dicts, one per request (waits for log phases)
+    gw.file_log()                   # Kong's file-log lines (when /dev/stdout is redirected)
+    gw.error_log(), gw.rpc_stats(), gw.violations(), gw.reset_rpc_stats()
+    gw.load("other.yaml")           # reload: new __seq__, every external instance restarts
+    gw.stop()
+
+Options: port (0 = free), plugin_scripts (default our three; () = none; a `.py` path = a
+test plugin), run_mode, max_body_size (413 above it), tls_verify, echo_access_log,
+file_log_redirects, node (a KongNode to share or to echo the error log).
 """
 
 from __future__ import annotations
