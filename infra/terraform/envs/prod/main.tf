@@ -10,6 +10,32 @@ locals {
   kong_service_account = "kong-gateway"
 }
 
+# The gateway image (Dockerfile.kong): immutable tags, scanned on push, KMS-encrypted.
+resource "aws_ecr_repository" "gateway" {
+  name                 = "${var.name}/kong-bedrock-gateway"
+  image_tag_mutability = "IMMUTABLE"
+
+  image_scanning_configuration {
+    scan_on_push = true
+  }
+
+  encryption_configuration {
+    encryption_type = "KMS"
+  }
+}
+
+resource "aws_ecr_lifecycle_policy" "gateway" {
+  repository = aws_ecr_repository.gateway.name
+  policy = jsonencode({
+    rules = [{
+      rulePriority = 1
+      description  = "Keep the last 50 images"
+      selection    = { tagStatus = "any", countType = "imageCountMoreThan", countNumber = 50 }
+      action       = { type = "expire" }
+    }]
+  })
+}
+
 module "eks" {
   source = "../../modules/eks"
 
@@ -50,7 +76,7 @@ module "kong" {
   service_account_name = local.kong_service_account
   manage_helm_release  = var.manage_helm_release
   values_file          = "${path.module}/../../../../helm/kong-values.yaml"
-  image_repository     = var.image_repository
+  image_repository     = aws_ecr_repository.gateway.repository_url
   image_tag            = var.image_tag
   irsa_role_arn        = module.bedrock.role_arn
   declarative_config   = file(var.declarative_config_path)

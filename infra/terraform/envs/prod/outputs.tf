@@ -17,3 +17,8 @@ output "kong_namespace" {
   description = "Namespace Kong runs in."
   value       = module.kong.namespace
 }
+
+output "ecr_repository_url" {
+  description = "Push the image built from Dockerfile.kong here (tag = git SHA)."
+  value       = aws_ecr_repository.gateway.repository_url
+}

@@ -39,11 +39,6 @@ variable "cloudwatch_namespace" {
   default     = "KongBedrockGateway"
 }
 
-variable "image_repository" {
-  description = "ECR repository of the image built from Dockerfile.kong."
-  type        = string
-}
-
 variable "image_tag" {
   description = "Immutable image tag to deploy (git SHA)."
   type        = string
