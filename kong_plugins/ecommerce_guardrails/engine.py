@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 
 from kong_plugins.ecommerce_guardrails.detectors import (
     CATEGORIES,
+    AnchorIndex,
     Finding,
     abuse,
     credentials,
+    lowered,
     payment_card,
     sql_injection,
 )
@@ -22,6 +24,18 @@ from kong_plugins.ecommerce_guardrails.policy import Policy
 from kong_plugins.ecommerce_guardrails.scanner import Parsed, parse
 
 _ORDER = {c: i for i, c in enumerate(CATEGORIES)}
+
+
+def _share_anchors() -> None:
+    """Replace each intent rule's anchors by the shortest anchor (of any rule) they contain:
+    windows only grow, and far fewer distinct substrings are searched per text."""
+    rules = [r for m in (payment_card, credentials, sql_injection, abuse) for r in m.INTENT_RULES]
+    every = sorted({a for r in rules for a in r.anchors}, key=len)
+    for rule in rules:
+        rule.anchors = tuple(dict.fromkeys(next(b for b in every if b in a) for a in rule.anchors))
+
+
+_share_anchors()
 
 
 @dataclass
@@ -36,16 +50,19 @@ class Decision:
 
 
 def detect(parsed: Parsed, views: Views, policy: Policy) -> list[Finding]:
-    findings = payment_card.detect(views.clean, views.folded, views.squeezed, policy.options)
-    findings += credentials.detect(views.clean, views.folded, views.squeezed)
+    folded = AnchorIndex(views.folded)
+    squeezed = AnchorIndex(views.squeezed) if views.squeezed is not None else None
+    clean_index = lowered(views.clean)
+    findings = payment_card.detect(views.clean, clean_index, folded, squeezed, policy.options)
+    findings += credentials.detect(views.clean, clean_index, folded, squeezed)
     for i, segment in enumerate(parsed.segments):
         if segment.key is not None:
             end = views.offsets[i + 1] - 1 if i + 1 < len(views.offsets) else len(views.clean)
             keyed = credentials.find_keyed_value(segment.key, views.offsets[i], views.clean[views.offsets[i] : end])
             if keyed is not None:
                 findings.append(keyed)
-    findings += sql_injection.detect(views.folded, views.squeezed)
-    findings += abuse.detect(views.folded, views.squeezed)
+    findings += sql_injection.detect(folded, squeezed)
+    findings += abuse.detect(folded, squeezed)
     return findings
 
 

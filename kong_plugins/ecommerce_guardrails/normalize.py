@@ -21,7 +21,7 @@ _INVISIBLE = re.compile(
 )
 # C0/C1 controls except tab, newline and carriage return (NUL too: it separates segments).
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_SPACES = re.compile(r"\s+")
+_SPACES = re.compile(r"\s{2,}|[^\S ]")  # runs, and single tabs/newlines; a lone space stays
 _OTHER_DIGITS = re.compile(r"(?:(?![0-9])\d)")  # Arabic-Indic, Devanagari, ... decimal digits
 # Four or more single characters, each followed by exactly one separator: "s e l e c t",
 # "p.a.s.s.w.o.r.d", "b-y-p-a-s-s". A double space ends the run, so words stay apart.

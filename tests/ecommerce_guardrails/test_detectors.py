@@ -196,3 +196,32 @@ def test_rules(text, rule):
         assert found == []
     else:
         assert rule in found
+
+
+# --- anchors: an intent rule only runs in windows around its anchors, so every match must
+# contain one. Checked against a full-text search on every corpus prompt.
+
+
+def _full_text_hit(rule, text):
+    for m in rule.pattern.finditer(text):
+        if rule.unless is None or not rule.unless.search(text, max(0, m.start() - 60), m.end() + 40):
+            return True
+    return False
+
+
+def test_anchored_search_equals_full_search_on_the_corpus():
+    from kong_plugins.ecommerce_guardrails import engine  # noqa: F401 - shares the anchors
+    from kong_plugins.ecommerce_guardrails.detectors import AnchorIndex, abuse, credentials, payment_card, sql_injection
+
+    from .helpers import load_corpus
+
+    corpus = load_corpus()
+    texts = [fold(clean(e["text"])) for e in corpus["benign"] + corpus["attacks"]]
+    texts.append(" ".join(texts))  # one long text: windows far apart
+    for module in (payment_card, credentials, sql_injection, abuse):
+        for rule in module.INTENT_RULES:
+            for text in texts:
+                assert (rule.find(AnchorIndex(text), "folded") is not None) == _full_text_hit(rule, text), (
+                    rule.rule_id,
+                    text[:80],
+                )

@@ -8,6 +8,7 @@ match in the squeezed view) can only be blocked or shadowed.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 PAYMENT_CARD = "payment_card"
@@ -51,11 +52,82 @@ class Options:
     window_budget: int = 50_000  # card windows checked per body before giving up (fail closed)
 
 
+# An intent rule's match spans less than this on each side of its anchor (bounded gaps).
+RADIUS = 400
+_MAX_HITS = 2048
+
+
+class AnchorIndex:
+    """Where each anchor occurs in one text, found once and shared by every rule."""
+
+    __slots__ = ("text", "_hits")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._hits: dict[str, list[int]] = {}
+
+    def hits(self, anchor: str) -> list[int]:
+        found = self._hits.get(anchor)
+        if found is None:
+            found = []
+            i = self.text.find(anchor)
+            while i >= 0 and len(found) <= _MAX_HITS:
+                found.append(i)
+                i = self.text.find(anchor, i + 1)
+            self._hits[anchor] = found
+        return found
+
+    def windows(self, anchors: tuple[str, ...]) -> list[tuple[int, int]]:
+        """Merged spans of RADIUS around every occurrence of an anchor; [] when none occurs."""
+        hits: list[int] = []
+        for anchor in anchors:
+            hits.extend(self.hits(anchor))
+        if not hits:
+            return []
+        if len(hits) > _MAX_HITS:
+            return [(0, len(self.text))]
+        hits.sort()
+        spans: list[tuple[int, int]] = []
+        lo, hi = max(0, hits[0] - RADIUS), hits[0] + RADIUS
+        for h in hits[1:]:
+            if h - RADIUS <= hi:
+                hi = h + RADIUS
+            else:
+                spans.append((lo, min(hi, len(self.text))))
+                lo, hi = h - RADIUS, h + RADIUS
+        spans.append((lo, min(hi, len(self.text))))
+        return spans
+
+
+def scan(
+    pattern: re.Pattern[str], text: str, index: AnchorIndex | None, anchors: tuple[str, ...]
+) -> Iterator[re.Match[str]]:
+    """finditer over `text`, only in windows around anchors found by `index` (over
+    text.lower() when that has the same length, else None: then the whole text is searched)."""
+    if index is None:
+        yield from pattern.finditer(text)
+        return
+    end = -1
+    for lo, hi in index.windows(anchors):
+        for m in pattern.finditer(text, max(lo, end), hi):
+            if hi < len(text) and m.end() + 64 >= hi:
+                m = pattern.match(text, m.start())  # type: ignore[assignment]
+                if m is None:
+                    continue
+            end = m.end()
+            yield m
+
+
+def lowered(text: str) -> AnchorIndex | None:
+    low = text.lower()
+    return AnchorIndex(low) if len(low) == len(text) else None
+
+
 class IntentRule:
     """A block-only rule matched on the folded (and squeezed) view.
 
-    `anchors` are plain substrings of which at least one must occur before the (slower)
-    regex runs: most prompts contain none of them.
+    `anchors` are substrings of which one is part of every match: the regex only runs in
+    windows around them, so most of a long prompt is never looked at by most rules.
     """
 
     __slots__ = ("rule_id", "category", "pattern", "anchors", "unless")
@@ -71,25 +143,32 @@ class IntentRule:
         # ("how do we detect promo abuse?"). Only intent rules have it; values never do.
         self.unless = unless
 
-    def find(self, text: str, view: str) -> Finding | None:
-        if self.anchors and not any(a in text for a in self.anchors):
-            return None
-        for m in self.pattern.finditer(text):
-            if self.unless is not None and (self.unless.search(text, max(0, m.start() - 60), m.end() + 40)):
-                continue
-            return Finding(
-                self.rule_id, self.category, view=view, view_start=m.start(), view_end=m.end(), matched=m.group()
-            )
+    def find(self, index: AnchorIndex, view: str) -> Finding | None:
+        text = index.text
+        for lo, hi in index.windows(self.anchors) if self.anchors else [(0, len(text))]:
+            for m in self.pattern.finditer(text, lo, hi):
+                if hi < len(text) and m.end() + 64 >= hi:
+                    # Near the window's end `$`, `\b` and lookaheads saw a cut text: redo unbounded.
+                    m = self.pattern.match(text, m.start())  # type: ignore[assignment]
+                    if m is None:
+                        continue
+                if self.unless is not None and self.unless.search(text, max(0, m.start() - 60), m.end() + 40):
+                    continue
+                return Finding(
+                    self.rule_id, self.category, view=view, view_start=m.start(), view_end=m.end(), matched=m.group()
+                )
         return None
 
 
-def run_intent_rules(rules: tuple[IntentRule, ...], folded: str, squeezed: str | None) -> list[Finding]:
+def run_intent_rules(
+    rules: tuple[IntentRule, ...], folded_index: AnchorIndex, squeezed_index: AnchorIndex | None
+) -> list[Finding]:
     """At most one finding per rule; the squeezed view is tried only where folded had none."""
     found: list[Finding] = []
     for rule in rules:
-        hit = rule.find(folded, "folded")
-        if hit is None and squeezed is not None:
-            hit = rule.find(squeezed, "squeezed")
+        hit = rule.find(folded_index, "folded")
+        if hit is None and squeezed_index is not None:
+            hit = rule.find(squeezed_index, "squeezed")
         if hit is not None:
             found.append(hit)
     return found

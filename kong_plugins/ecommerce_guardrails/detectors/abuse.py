@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import re
 
-from kong_plugins.ecommerce_guardrails.detectors import ABUSE, DEFENSIVE, Finding, IntentRule, run_intent_rules
+from kong_plugins.ecommerce_guardrails.detectors import (
+    ABUSE,
+    DEFENSIVE,
+    AnchorIndex,
+    Finding,
+    IntentRule,
+    run_intent_rules,
+)
 
 _S = r"[^.?!\n\x00]"  # within one sentence
 _OTHERS = (
@@ -363,5 +370,5 @@ INTENT_RULES = (
 )
 
 
-def detect(folded: str, squeezed: str | None) -> list[Finding]:
+def detect(folded: AnchorIndex, squeezed: AnchorIndex | None) -> list[Finding]:
     return run_intent_rules(INTENT_RULES, folded, squeezed)

@@ -7,7 +7,17 @@ from __future__ import annotations
 
 import re
 
-from kong_plugins.ecommerce_guardrails.detectors import CREDENTIALS, DEFENSIVE, Finding, IntentRule, redacted
+from kong_plugins.ecommerce_guardrails.detectors import (
+    CREDENTIALS,
+    DEFENSIVE,
+    AnchorIndex,
+    Finding,
+    IntentRule,
+    lowered,
+    redacted,
+    run_intent_rules,
+    scan,
+)
 
 MASK = redacted(CREDENTIALS)
 
@@ -137,10 +147,22 @@ def _secret_value(value: str) -> bool:
     return has_alpha and (has_digit or (mixed and len(value) >= 24))
 
 
-def find_values(clean: str) -> list[Finding]:
+_KEY_ANCHORS: dict[str, tuple[str, ...]] = {
+    "cred.aws_access_key": ("akia", "asia", "abia", "acca", "agpa", "aida", "aroa", "aipa", "anpa"),
+    "cred.jwt": ("eyj",),
+    "cred.api_key": ("sk-", "sk_", "rk_", "whsec_", "gh", "github_pat_", "xox", "aiza", "glpat-", "sg.", "shp", "sq0",
+                     "eaaa", "access_token$", "-us", "npm_", "pypi-", "hf_"),
+    "cred.aws_secret_key": ("secret", "access_key", "accesskey"),
+}  # fmt: skip
+_PASSWORD_ANCHORS = ("pass", "pwd", "pin")
+_SECRET_ANCHORS = ("key", "secret", "token", "bearer", "session")
+
+
+def find_values(clean: str, low: AnchorIndex | None = None) -> list[Finding]:
     findings: list[Finding] = []
+    low = low or lowered(clean)
     for rule_id, pattern in _KEY_FORMATS:
-        for m in pattern.finditer(clean):
+        for m in scan(pattern, clean, low, _KEY_ANCHORS[rule_id]):
             g = 1 if pattern.groups else 0
             if not _placeholder(m.group(g)):
                 findings.append(Finding(rule_id, CREDENTIALS, m.start(g), m.end(g), MASK))
@@ -149,19 +171,19 @@ def find_values(clean: str) -> list[Finding]:
         limit = stop if stop >= 0 else min(len(clean), m.end() + _MAX_KEY_BLOCK)
         tail = _PRIVATE_KEY_END.search(clean, m.end(), limit)
         findings.append(Finding("cred.private_key", CREDENTIALS, m.start(), tail.end() if tail else limit, MASK))
-    for m in _PASSWORD_ASSIGN.finditer(clean):
+    for m in scan(_PASSWORD_ASSIGN, clean, low, _PASSWORD_ANCHORS):
         if not _placeholder(m.group(1).rstrip(".,")):
             findings.append(Finding("cred.password.value", CREDENTIALS, m.start(1), m.end(1), MASK))
-    for m in _PASSWORD_SAID.finditer(clean):
+    for m in scan(_PASSWORD_SAID, clean, low, _PASSWORD_ANCHORS):
         value = m.group(2)
         if _said_value(value, bool(m.group(1)), clean[m.end(2) : m.end(2) + 24]):
             end = m.start(2) + len(value.rstrip(".,!?;:)"))
             findings.append(Finding("cred.password.value", CREDENTIALS, m.start(2), end, MASK))
-    for m in _PASSWORD_BARE.finditer(clean):
+    for m in scan(_PASSWORD_BARE, clean, low, _PASSWORD_ANCHORS):
         value = m.group(1).rstrip(".,!?;:)")
         if _strong_password(value) and not any(f.start <= m.start(1) < f.end for f in findings):
             findings.append(Finding("cred.password.value", CREDENTIALS, m.start(1), m.start(1) + len(value), MASK))
-    for m in _SECRET_VALUE.finditer(clean):
+    for m in scan(_SECRET_VALUE, clean, low, _SECRET_ANCHORS):
         if _secret_value(m.group(1)):
             findings.append(Finding("cred.secret.value", CREDENTIALS, m.start(1), m.end(1), MASK))
     return findings
@@ -264,14 +286,14 @@ INTENT_RULES = (
 )
 
 
-def detect(clean: str, folded: str, squeezed: str | None) -> list[Finding]:
-    from kong_plugins.ecommerce_guardrails.detectors import run_intent_rules
-
-    findings = find_values(clean)
+def detect(
+    clean: str, clean_index: AnchorIndex | None, folded: AnchorIndex, squeezed: AnchorIndex | None
+) -> list[Finding]:
+    findings = find_values(clean, clean_index)
     if squeezed is not None:
         # "p a s s w o r d = h u n t e r 2": found only here, so block-only.
         for pattern, valid in ((_PASSWORD_ASSIGN, lambda v: not _placeholder(v)), (_SECRET_VALUE, _secret_value)):
-            m = pattern.search(squeezed)
+            m = pattern.search(squeezed.text)
             if m and valid(m.group(1)) and not any(f.category == CREDENTIALS and f.maskable for f in findings):
                 findings.append(
                     Finding("cred.password.value", CREDENTIALS, view="squeezed", view_start=m.start(), view_end=m.end())

@@ -12,7 +12,17 @@ from __future__ import annotations
 
 import re
 
-from kong_plugins.ecommerce_guardrails.detectors import PAYMENT_CARD, Finding, IntentRule, Options, redacted
+from kong_plugins.ecommerce_guardrails.detectors import (
+    PAYMENT_CARD,
+    AnchorIndex,
+    Finding,
+    IntentRule,
+    Options,
+    lowered,
+    redacted,
+    run_intent_rules,
+    scan,
+)
 
 # A run of at least 13 digits with up to three separator characters between digits,
 # not glued to letters (hashes, UUIDs and SKUs like "ORD4532..." are not candidates).
@@ -52,6 +62,7 @@ _CVV = re.compile(
     r"[^\d\n]{0,20}?(?<!\d)(\d{3,4})(?!\d)",
     re.IGNORECASE,
 )
+_CVV_ANCHORS = ("cvv", "cvc", "cav2", "csc", "security code", "card verification", "card security")
 _EXPIRY = re.compile(
     r"\b(?:exp(?:iry|iration|ires?)?|valid (?:thru|through|until)|good thru)\b[^\d\n]{0,16}?"
     r"(?<!\d)((?:0?[1-9]|1[0-2])\s*[/\-.]\s*(?:20)?\d{2})(?!\d)",
@@ -199,11 +210,14 @@ def _looks_like_card(clean: str, start: int, end: int, sizes: list[int]) -> bool
     return _ID_LABEL.search(before) is None and _ID_PREFIX.search(before) is None
 
 
-def find_card_values(clean: str, has_card: bool) -> list[Finding]:
+def find_card_values(clean: str, has_card: bool, low: AnchorIndex | None = None) -> list[Finding]:
     """CVV values always; expiry dates only next to strong card words or a card number."""
     mask = redacted(PAYMENT_CARD)
-    findings = [Finding("pii.card.cvv", PAYMENT_CARD, m.start(1), m.end(1), mask) for m in _CVV.finditer(clean)]
-    for m in _EXPIRY.finditer(clean):
+    low = low or lowered(clean)
+    findings = [
+        Finding("pii.card.cvv", PAYMENT_CARD, m.start(1), m.end(1), mask) for m in scan(_CVV, clean, low, _CVV_ANCHORS)
+    ]
+    for m in scan(_EXPIRY, clean, low, ("exp", "valid", "good thru")):
         if has_card or findings or _STRONG_CARD_WORDS.search(clean[max(0, m.start() - 80) : m.end() + 40].lower()):
             findings.append(Finding("pii.card.expiry", PAYMENT_CARD, m.start(1), m.end(1), redacted(PAYMENT_CARD)))
     return findings
@@ -215,11 +229,11 @@ def find_squeezed_values(squeezed: str) -> list[Finding]:
     return [Finding("pii.card.cvv", PAYMENT_CARD, view="squeezed", view_start=m.start(), view_end=m.end())] if m else []
 
 
-def detect(clean: str, folded: str, squeezed: str | None, options: Options) -> list[Finding]:
-    from kong_plugins.ecommerce_guardrails.detectors import run_intent_rules
-
+def detect(
+    clean: str, clean_index: AnchorIndex | None, folded: AnchorIndex, squeezed: AnchorIndex | None, options: Options
+) -> list[Finding]:
     cards = find_cards(clean, options)
-    values = find_card_values(clean, bool(cards))
+    values = find_card_values(clean, bool(cards), clean_index)
     if not values and squeezed is not None:
-        values = find_squeezed_values(squeezed)
+        values = find_squeezed_values(squeezed.text)
     return cards + values + run_intent_rules(INTENT_RULES, folded, squeezed)

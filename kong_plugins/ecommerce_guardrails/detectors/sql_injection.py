@@ -13,6 +13,7 @@ import re
 from kong_plugins.ecommerce_guardrails.detectors import (
     DEFENSIVE,
     SQL_INJECTION,
+    AnchorIndex,
     Finding,
     IntentRule,
     run_intent_rules,
@@ -36,7 +37,7 @@ INTENT_RULES = (
         rf"|\b(?:or|and)\s+(\d{{1,6}})\s*=\s*\1\b"
         rf"|\bor\s+{_Q}(\w{{1,20}}){_Q}\s*=\s*{_Q}\2{_Q}"
         rf"|{_Q}\s*\)*\s*(?:or|\|\|)\s*(?:true|not\s*false|1)\s*(?:--|#|/\*|;|\)|$)",
-        ("or", "||", "and"),
+        ("'", '"', "`", "´", "‘", "’", "="),
     ),
     IntentRule(
         "sqli.stacked",
@@ -100,12 +101,14 @@ INTENT_RULES = (
 )
 
 
-def detect(folded: str, squeezed: str | None) -> list[Finding]:
-    sql = _INLINE_COMMENT.sub("", folded) if "/*" in folded else folded
-    squeezed_sql = _INLINE_COMMENT.sub("", squeezed) if squeezed is not None and "/*" in squeezed else squeezed
-    findings = run_intent_rules(INTENT_RULES, sql, squeezed_sql)
+def detect(folded: AnchorIndex, squeezed: AnchorIndex | None) -> list[Finding]:
+    findings = run_intent_rules(INTENT_RULES, _without_comments(folded), squeezed and _without_comments(squeezed))
     # raw_select is only reported when nothing worse was found (it is the one rule a
     # role may be allowed to send).
     if len(findings) > 1:
         findings = [f for f in findings if f.rule_id != "sqli.raw_select"]
     return findings
+
+
+def _without_comments(index: AnchorIndex) -> AnchorIndex:
+    return AnchorIndex(_INLINE_COMMENT.sub("", index.text)) if "/*" in index.text else index
