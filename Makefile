@@ -77,7 +77,7 @@ local/up: venv ## Real Kong 3.9.3 in Docker; OFFLINE=1 uses the Bedrock emulator
 	mkdir -p "$$HOME/.aws"; \
 	if [ "$$offline" = 1 ]; then \
 	  echo "local/up: offline: Bedrock and Gemini answered by the emulator (profile offline)"; \
-	  eval "$$($(PY) -c 'from kong_plugins.testing.dev import offline_env; print("\n".join(f"export {k}={v}" for k, v in offline_env("http://bedrock-emulator:4010").items()))')"; \
+	  eval "$$($(PY) -c 'import shlex; from kong_plugins.testing.dev import offline_env; print("\n".join(f"export {k}={shlex.quote(v)}" for k, v in offline_env("http://bedrock-emulator:4010").items()))')"; \
 	  unset AWS_PROFILE; \
 	  $(COMPOSE) --profile offline up -d --build --wait; \
 	else \

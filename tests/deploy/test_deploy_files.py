@@ -377,3 +377,45 @@ def test_every_env_placeholder_is_documented() -> None:
     names = set(re.findall(r"DECK_[A-Z_]+", (ROOT / "kong-prod.yaml").read_text()))
     doc = (ROOT / "docs/deployment.md").read_text()
     assert names and all(n in doc for n in names)
+
+
+@pytest.mark.parametrize(
+    ("offline", "extra_env", "profile", "endpoint"),
+    [
+        ("1", {}, "--profile offline", "http://bedrock-emulator:4010"),
+        ("0", {"AWS_PROFILE": "bedrock-dev"}, None, ""),
+        ("auto", {}, "--profile offline", "http://bedrock-emulator:4010"),  # HOME without ~/.aws
+    ],
+)
+def test_local_up_runs_compose_online_or_offline(
+    tmp_path: Path, offline: str, extra_env: dict[str, str], profile: str | None, endpoint: str
+) -> None:
+    """`make local/up` with a stand-in docker that records how compose was called."""
+    bin_dir, home, record = tmp_path / "bin", tmp_path / "home", tmp_path / "docker.log"
+    bin_dir.mkdir()
+    home.mkdir()
+    fake = bin_dir / "docker"
+    fake.write_text(
+        f'#!/bin/sh\necho "$* | endpoint=$AWS_ENDPOINT_URL_BEDROCK_RUNTIME | profile=$AWS_PROFILE" >> {record}\n'
+    )
+    fake.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(PATH=f"{bin_dir}:{os.environ['PATH']}", HOME=str(home), **extra_env)
+    res = subprocess.run(
+        ["make", "-s", "--no-print-directory", "local/up", f"OFFLINE={offline}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    calls = record.read_text().splitlines()
+    assert calls[0].startswith("info")
+    (up,) = [c for c in calls if " up " in f" {c} "]
+    assert up.startswith("compose " + (f"{profile} " if profile else "") + "up -d --build --wait")
+    assert f"endpoint={endpoint} |" in up
+    if extra_env:
+        assert "profile=bedrock-dev" in up
+    else:
+        assert up.endswith("profile=")  # never an empty or default AWS_PROFILE offline
