@@ -78,7 +78,7 @@ class Plugin:
         )
         reply = answer(self.settings, state, srv.get_raw_body() or b"", reads)
         result = reply.result
-        kong.ctx.shared.set(SHARED_RESULT_KEY, result.to_shared())
+        kong.ctx.shared.set(SHARED_RESULT_KEY, result.to_shared(state.get("identity")))
         kong.log.set_serialize_value(f"ai.{NAME}", result.kong_ai_serialize())
         if reply.body is None:
             kong.response.set_headers(reply.headers)

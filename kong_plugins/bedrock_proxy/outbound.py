@@ -85,11 +85,11 @@ def plan_call(
                 "permission_denied", "The native Bedrock API is not available for this role.", code="model_not_allowed"
             )
         upstream = bedrock_request(settings, choice.model, native.operation, body)
-        return Plan(upstream, _state(api, choice, None, native.operation, len(upstream.body)))
+        return Plan(upstream, _state(api, choice, None, native.operation, len(upstream.body), identity))
     call = translate_request(api, body)
     choice = settings.policy.choose(identity.role, call.requested_model)
     upstream = build_request(settings, choice.model, call, resolve)
-    return Plan(upstream, _state(api, choice, call, "converse", len(upstream.body)))
+    return Plan(upstream, _state(api, choice, call, "converse", len(upstream.body), identity))
 
 
 def translate_request(api: ClientApi, body: bytes) -> ConverseCall:
@@ -136,9 +136,10 @@ def kong_headers(upstream: Upstream) -> dict[str, Any]:
 
 
 def _state(
-    api: ClientApi, choice: ModelChoice, call: ConverseCall | None, operation: str, sent_len: int
+    api: ClientApi, choice: ModelChoice, call: ConverseCall | None, operation: str, sent_len: int, identity: Identity
 ) -> dict[str, Any]:
     return {
+        "identity": identity.to_shared(),  # handed on with the result: token-meter's log reads one key
         "api": api.value,
         "model": choice.model,
         "chain": list(choice.chain),

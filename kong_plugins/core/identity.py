@@ -63,6 +63,7 @@ class Identity:
     role_source: str  # consumer_group | jwt | consumer_tag | acl_header | default
     consumer_id: str | None = None
     consumer_username: str | None = None
+    resolved_at: float | None = None  # epoch seconds; lets the log phase estimate the duration
 
     def to_shared(self) -> dict[str, Any]:
         # No None values: they do not survive Kong's Lua tables.
@@ -82,6 +83,7 @@ class Identity:
                 role_source=str(value.get("role_source", "default")),
                 consumer_id=_opt_str(value.get("consumer_id")),
                 consumer_username=_opt_str(value.get("consumer_username")),
+                resolved_at=_opt_float(value.get("resolved_at")),
             )
         except KeyError:
             return None
@@ -155,6 +157,10 @@ def _as_list(value: Any) -> list[Any]:
     if isinstance(value, str):
         return [value]
     return []
+
+
+def _opt_float(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _opt_str(value: Any) -> str | None:

@@ -6,6 +6,7 @@ the others read it back with one call instead of repeating the lookups.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -34,7 +35,8 @@ def load_identity(kong: Any, settings: IdentitySettings, *, first: bool = False)
     acl = kong.request.get_header("x-consumer-groups") if settings.trust_acl_header and consumer else None
     identity = resolve_identity(settings, consumer, jwt_claims=claims, consumer_groups=groups, acl_groups_header=acl)
     # resolved_at lets a log handler estimate the request duration without another PDK call.
-    kong.ctx.shared.set(SHARED_IDENTITY_KEY, {**identity.to_shared(), RESOLVED_AT: round(time.time(), 3)})
+    identity = dataclasses.replace(identity, resolved_at=round(time.time(), 3))
+    kong.ctx.shared.set(SHARED_IDENTITY_KEY, identity.to_shared())
     return identity
 
 

@@ -12,6 +12,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 SHARED_RESULT_KEY = "llm_gateway_result"
+# The shared result also carries the caller's shared identity under this key, so the log
+# phase reads one ctx value instead of two.
+RESULT_IDENTITY = "identity"
 
 HEADER_MODEL = "X-LLM-Model"
 HEADER_INPUT_TOKENS = "X-LLM-Input-Tokens"
@@ -59,10 +62,18 @@ class LlmResult:
     upstream_latency_ms: int = 0
     error_type: str | None = None
 
-    def to_shared(self) -> dict[str, Any]:
+    def to_shared(self, identity: Mapping[str, Any] | None = None) -> dict[str, Any]:
         d = asdict(self)
         d["usage"] = {**asdict(self.usage), "total_tokens": self.usage.total_tokens}
+        if identity:
+            d[RESULT_IDENTITY] = dict(identity)
         return {k: v for k, v in d.items() if v is not None}
+
+    @staticmethod
+    def shared_identity(value: Any) -> Mapping[str, Any] | None:
+        """The caller's shared identity carried inside a shared result, if any."""
+        identity = value.get(RESULT_IDENTITY) if isinstance(value, Mapping) else None
+        return identity if isinstance(identity, Mapping) and identity else None
 
     @classmethod
     def from_shared(cls, value: Any) -> LlmResult | None:

@@ -3,7 +3,8 @@
 No `response` handler, so the plugin never makes Kong buffer a response. PDK calls per
 request: access = identity (1 when another plugin resolved it) + 1 set_headers (+1
 get_raw_body and +1 ctx set with reservation; a 429 costs get_path + exit instead of
-set_headers); log = 2 ctx reads (+ serialize when no LlmResult was shared).
+set_headers); log = 1 ctx read (the LlmResult carries the identity; + identity and serialize when no
+LlmResult was shared).
 """
 
 from __future__ import annotations
@@ -55,8 +56,9 @@ class Plugin:
 
     @phase_handler(NAME, "log")
     def log(self, kong: Any, event: Event) -> None:
-        result = LlmResult.from_shared(kong.ctx.shared.get(SHARED_RESULT_KEY))
-        who = kong.ctx.shared.get(METER_KEY) if self.meter.reserves else None
+        shared = kong.ctx.shared.get(SHARED_RESULT_KEY)
+        result = LlmResult.from_shared(shared)
+        who = kong.ctx.shared.get(METER_KEY) if self.meter.reserves else LlmResult.shared_identity(shared)
         if who is None:
             who = kong.ctx.shared.get(SHARED_IDENTITY_KEY)
         serialized = kong.log.serialize() if result is None else None
