@@ -7,6 +7,7 @@ match in the squeezed view) can only be blocked or shadowed.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -57,19 +58,46 @@ RADIUS = 400
 _MAX_HITS = 2048
 
 
+_WORD = re.compile(r"\w+")
+
+
 class AnchorIndex:
-    """Where each anchor occurs in one text, found once and shared by every rule."""
+    """Where each anchor occurs in one text, found once and shared by every rule.
 
-    __slots__ = ("text", "_hits")
+    Most anchors are absent from most texts. Rather than scanning the text for each one, an
+    anchor that starts with a word character is looked up among the text's distinct words
+    (sorted, bisect): the rules' regexes put a word boundary before their anchors, so an
+    anchor that starts no word cannot be part of a match.
+    """
 
-    def __init__(self, text: str) -> None:
+    __slots__ = ("text", "_hits", "_words", "word_anchors")
+
+    def __init__(self, text: str, word_anchors: bool = True) -> None:
         self.text = text
         self._hits: dict[str, list[int]] = {}
+        self._words: list[str] | None = None
+        # False for the value patterns, whose anchors may sit inside a word ("api_key").
+        self.word_anchors = word_anchors
+
+    def _present(self, anchor: str) -> bool:
+        first = _WORD.match(anchor) if self.word_anchors else None
+        if first is None:
+            return anchor in self.text
+        if self._words is None:
+            self._words = sorted(set(_WORD.findall(self.text)))
+        word = first.group()
+        i = bisect.bisect_left(self._words, word)
+        if i == len(self._words) or not self._words[i].startswith(word):
+            return False
+        return first.end() == len(anchor) or anchor in self.text
 
     def hits(self, anchor: str) -> list[int]:
         found = self._hits.get(anchor)
         if found is None:
             found = []
+            if not self._present(anchor):
+                self._hits[anchor] = found
+                return found
             i = self.text.find(anchor)
             while i >= 0 and len(found) <= _MAX_HITS:
                 found.append(i)
@@ -120,7 +148,7 @@ def scan(
 
 def lowered(text: str) -> AnchorIndex | None:
     low = text.lower()
-    return AnchorIndex(low) if len(low) == len(text) else None
+    return AnchorIndex(low, word_anchors=False) if len(low) == len(text) else None
 
 
 class IntentRule:
