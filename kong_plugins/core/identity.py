@@ -15,7 +15,7 @@ import base64
 import binascii
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 # Most privileged first.
@@ -66,8 +66,17 @@ class Identity:
     resolved_at: float | None = None  # epoch seconds; lets the log phase estimate the duration
 
     def to_shared(self) -> dict[str, Any]:
-        # No None values: they do not survive Kong's Lua tables.
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        # No None values: they do not survive Kong's Lua tables. (Not dataclasses.asdict:
+        # it deep-copies, and this runs on every request.)
+        values = {
+            "subject": self.subject,
+            "role": self.role,
+            "role_source": self.role_source,
+            "consumer_id": self.consumer_id,
+            "consumer_username": self.consumer_username,
+            "resolved_at": self.resolved_at,
+        }
+        return {k: v for k, v in values.items() if v is not None}
 
     @classmethod
     def from_shared(cls, value: Any) -> Identity | None:

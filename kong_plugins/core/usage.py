@@ -8,7 +8,7 @@ names, so token-meter and Kong's own prometheus/file-log plugins all see the sam
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 SHARED_RESULT_KEY = "llm_gateway_result"
@@ -63,8 +63,25 @@ class LlmResult:
     error_type: str | None = None
 
     def to_shared(self, identity: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        d = asdict(self)
-        d["usage"] = {**asdict(self.usage), "total_tokens": self.usage.total_tokens}
+        u = self.usage
+        d: dict[str, Any] = {  # not dataclasses.asdict: it deep-copies, on every request
+            "model": self.model,
+            "provider": self.provider,
+            "client_api": self.client_api,
+            "status": self.status,
+            "usage": {
+                "input_tokens": u.input_tokens,
+                "output_tokens": u.output_tokens,
+                "cache_read_tokens": u.cache_read_tokens,
+                "cache_write_tokens": u.cache_write_tokens,
+                "total_tokens": u.total_tokens,
+            },
+            "cost_usd": self.cost_usd,
+            "fallback_from": self.fallback_from,
+            "attempts": self.attempts,
+            "upstream_latency_ms": self.upstream_latency_ms,
+            "error_type": self.error_type,
+        }
         if identity:
             d[RESULT_IDENTITY] = dict(identity)
         return {k: v for k, v in d.items() if v is not None}

@@ -56,3 +56,16 @@ def test_result_round_trip_and_headers():
     assert ai["usage"]["prompt_tokens"] == 13 and ai["usage"]["completion_tokens"] == 5
     assert not any(k.endswith("_latency") for k in ai.get("cache", {}))
     assert LlmResult.from_shared({"nope": 1}) is None
+
+
+def test_shared_form_names_every_field():
+    # to_shared is written out by hand for speed; it must not forget a field.
+    from dataclasses import fields
+
+    from kong_plugins.core.identity import Identity
+
+    r = LlmResult("m", "bedrock", "openai", 200, Usage(1, 2, 3, 4), 0.1, "f", 2, 5, "throttling")
+    assert set(r.to_shared()) == {f.name for f in fields(LlmResult)}
+    i = Identity("s", "guest", "consumer_tag", "c", "u", 1.5)
+    assert set(i.to_shared()) == {f.name for f in fields(Identity)}
+    assert Identity.from_shared(i.to_shared()) == i
