@@ -201,6 +201,12 @@ SEEDS: list[tuple[str, str, Callable[[Path], None], str]] = [
         "CKV_AWS_30",
     ),
     (
+        "checkov",
+        "image without a HEALTHCHECK",
+        lambda r: _edit(r / "Dockerfile.kong", "HEALTHCHECK ", "# HEALTHCHECK "),
+        "CKV_DOCKER_2",
+    ),
+    (
         "shellcheck",
         "unquoted variable in rm",
         lambda r: (r / "scripts" / "seeded.sh").write_text("#!/usr/bin/env bash\nrm -rf $1/*\n"),
@@ -209,9 +215,7 @@ SEEDS: list[tuple[str, str, Callable[[Path], None], str]] = [
     (
         "hadolint",
         "unpinned base image",
-        lambda r: _edit(
-            r / "Dockerfile.kong", "ARG KONG_IMAGE=kong:3.9.3", "ARG KONG_IMAGE=kong:3.9.3\nFROM kong:latest AS extra"
-        ),
+        lambda r: _edit(r / "Dockerfile.kong", "FROM kong:3.9.3 AS build", "FROM kong:latest AS build"),
         "DL3007",
     ),
     (

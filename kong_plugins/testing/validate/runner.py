@@ -20,6 +20,7 @@ YAML_GLOBS = (
     ".github/workflows/*.yml",
     ".yamllint",
     ".hadolint.yaml",
+    "infra/**/*.yaml",
 )
 
 
@@ -64,7 +65,10 @@ CHECKS: dict[str, tuple[Callable[[Path], list[Path]], Runner]] = {
         lambda r: files(r, "infra/terraform/**/*.tf", "infra/terraform/**/*.tfvars*"),
         lambda r, res: terraform.check(res.files),
     ),
-    "checkov": (lambda r: files(r, "infra/terraform/**/*.tf"), lambda r, res: tools.checkov(r / "infra/terraform")),
+    "checkov": (
+        lambda r: files(r, "infra/terraform/**/*.tf", "Dockerfile.kong"),
+        lambda r, res: tools.checkov(r / "infra/terraform", [f for f in res.files if f.name.startswith("Dockerfile")]),
+    ),
     "shellcheck": (
         lambda r: files(r, "scripts/*.sh", ".ci/run", "tests/e2e/*.sh"),
         lambda r, res: tools.shellcheck(res.files),

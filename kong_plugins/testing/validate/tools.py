@@ -48,27 +48,36 @@ def checkov_exe() -> str | None:
     return str(local) if local.exists() else find_tool("checkov")
 
 
-def checkov(directory: Path) -> Problems:
-    """Failed checkov checks on the Terraform configuration. Suppressions must be written
-    next to the resource (`# checkov:skip=ID:reason`), so each one is documented in place."""
+def checkov(directory: Path, dockerfiles: list[Path]) -> Problems:
+    """Failed checkov checks on the Terraform configuration and the Dockerfile. Suppressions
+    must be written next to the resource (`# checkov:skip=ID:reason`), so each one is
+    documented in place. (checkov ignores -f when -d is given, hence one run per target.)"""
     exe = checkov_exe()
     if not exe:
         return [missing_tool("checkov", "run `make tools/checkov` (own virtualenv: its pins conflict with ours)")]
+    targets = [(["-d", str(directory)], "terraform")] + [(["-f", str(f)], "dockerfile") for f in dockerfiles]
+    problems: Problems = []
+    for target, framework in targets:
+        problems += _checkov_run(exe, target, framework)
+    return problems
+
+
+def _checkov_run(exe: str, target: list[str], framework: str) -> Problems:
     code, out = run_tool(
-        [exe, "-d", str(directory), "--framework", "terraform", "--skip-download", "--quiet", "-o", "json"],
-        timeout=300,
+        [exe, *target, "--framework", framework, "--skip-download", "--quiet", "-o", "json"], timeout=300
     )
     report = None
-    start = out.find("{")
-    while start >= 0 and report is None:
-        try:
-            report, _ = json.JSONDecoder().raw_decode(out, start)
-        except ValueError:
-            start = out.find("{", start + 1)
+    for start in [0] + [i + 1 for i, ch in enumerate(out) if ch == "\n"]:  # a JSON list or object opens a line
+        if out[start : start + 1] in ("[", "{"):
+            try:
+                report, _ = json.JSONDecoder().raw_decode(out, start)
+                break
+            except ValueError:
+                continue
     if report is None:
-        if code == 0 and "No Terraform" not in out:
+        if code == 0:
             return []
-        return [f"checkov exited {code} without a JSON report:\n{out[-2000:]}"]
+        return [f"checkov ({' '.join(target)}) exited {code} without a JSON report:\n{out[-2000:]}"]
     reports = report if isinstance(report, list) else [report]
     problems: Problems = []
     for rep in reports:
@@ -78,5 +87,5 @@ def checkov(directory: Path) -> Problems:
                 f"{failed.get('check_id')} {failed.get('check_name')} ({failed.get('resource')})"
             )
     if code != 0 and not problems:
-        problems.append(f"checkov exited {code}")
+        problems.append(f"checkov ({' '.join(target)}) exited {code}")
     return problems
