@@ -8,6 +8,7 @@ match in the squeezed view) can only be blocked or shadowed.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -61,6 +62,13 @@ _MAX_HITS = 2048
 _WORD = re.compile(r"\w+")
 
 
+@functools.lru_cache(maxsize=1024)
+def _first_word(anchor: str) -> tuple[str, bool]:
+    """The word an anchor starts with ("" if it starts with a symbol), and whether that is all of it."""
+    m = _WORD.match(anchor)
+    return (m.group(), m.end() == len(anchor)) if m else ("", False)
+
+
 class AnchorIndex:
     """Where each anchor occurs in one text, found once and shared by every rule.
 
@@ -80,16 +88,15 @@ class AnchorIndex:
         self.word_anchors = word_anchors
 
     def _present(self, anchor: str) -> bool:
-        first = _WORD.match(anchor) if self.word_anchors else None
-        if first is None:
+        word, whole = _first_word(anchor) if self.word_anchors else ("", False)
+        if not word:
             return anchor in self.text
         if self._words is None:
             self._words = sorted(set(_WORD.findall(self.text)))
-        word = first.group()
         i = bisect.bisect_left(self._words, word)
         if i == len(self._words) or not self._words[i].startswith(word):
             return False
-        return first.end() == len(anchor) or anchor in self.text
+        return whole or anchor in self.text
 
     def hits(self, anchor: str) -> list[int]:
         found = self._hits.get(anchor)
