@@ -257,6 +257,18 @@ def test_service_request_setters() -> None:
         call(c, "kong.service.set_target", "h", "80")
 
 
+def test_set_headers_with_an_empty_table_clears_the_header() -> None:
+    # ngx.req.set_header(name, {}) removes the header, like clear_header (lua-resty-core)
+    req = make_request()
+    req.headers["x-consumer-id"] = ["c-1"]
+    c = ctx(req=req)
+    call(c, "kong.service.request.set_headers", {"x-consumer-id": [], "x-amz-date": "now"})
+    up = req.upstream
+    assert up is not None
+    assert "x-consumer-id" not in up.headers and "x-consumer-id" not in req.headers
+    assert up.headers["x-amz-date"] == ["now"]
+
+
 def test_service_response_needs_buffering() -> None:
     from kong_plugins.testing.kong.request import ServiceResponse
 

@@ -141,9 +141,10 @@ def _up_clear_query_arg(ctx: PdkContext, name: Any) -> None:
 
 
 def _set_request_header(ctx: PdkContext, lname: str, values: list[str] | None) -> None:
+    """ngx.req.set_header: an empty table clears the header, as clear_header does."""
     up = upstream_of(ctx)
     for headers in (up.headers, ctx.req.headers):
-        if values is None:
+        if not values:
             headers.pop(lname, None)
         else:
             headers[lname] = list(values)
