@@ -25,6 +25,7 @@ def serve(name: str, handler_module: str) -> None:
     from kong_pdk.cli import start_dedicated_server
 
     patch_partial_sends()
+    patch_eager_debug_strings()
 
     start_dedicated_server(name, module.Plugin, module.VERSION, module.PRIORITY, module.SCHEMA)
 
@@ -49,3 +50,44 @@ def patch_partial_sends() -> None:
 
     listener.write_response = write_response
     listener.write_error = write_error
+
+
+def patch_eager_debug_strings() -> None:
+    """kong-pdk 0.36's RPC loop formats two debug strings for every message, with the whole
+    message in them (`"... args: %s" % (args,)`), before the logger drops them at the default
+    level: a repr of every request and response body, on every PDK call (a 500 KB body read
+    cost 4.6 ms of CPU instead of 1.4 ms). This loop is the same one minus the discarded
+    strings, and it converts each RPC method name once instead of per message."""
+    import traceback
+
+    import msgpack
+    from kong_pdk import listener
+    from kong_pdk.exception import PDKException, PluginServerException
+
+    method_names: dict[str, str] = {}
+
+    def snake(cmd: str) -> str:
+        name = method_names.get(cmd)
+        if name is None:
+            name = cmd[0].lower() + listener.cmdre.sub(lambda m: f"{m.group(1)}_{m.group(2).lower()}", cmd[1:])
+            method_names[cmd] = name
+        return name
+
+    def handle(self: Any, fd: Any, address: Any, *_: Any) -> None:
+        unpacker = msgpack.Unpacker(listener.WrapSocket(fd), strict_map_key=False)
+        for _kind, msgid, method, args in unpacker:
+            ns, cmd = method.split(".")
+            if ns != "plugin":
+                listener.write_error(fd, msgid, f"RPC for {ns} is not supported")
+                continue
+            try:
+                ret = getattr(self.ps, snake(cmd))(*args)
+                listener.write_response(fd, msgid, ret)
+            except (PluginServerException, PDKException) as ex:
+                self.logger.warn(f"rpc: #{msgid} error: {ex}")
+                listener.write_error(fd, msgid, str(ex))
+            except Exception as ex:  # noqa: BLE001 - kong-pdk answers every failure with an error
+                self.logger.error(f"rpc: #{msgid} exception: {traceback.format_exc()}")
+                listener.write_error(fd, msgid, str(ex))
+
+    listener.Server.handle = handle
