@@ -1,8 +1,8 @@
 """Kong-facing shell of ecommerce-guardrails: reads from and writes to the PDK, calls the core.
 
 PDK calls in the common (clean) case: the identity (first of our plugins, so it resolves
-and shares it: three calls) and the body. Only on a finding: the path (for
-the client's error format) and exit, or set_raw_body plus one response header.
+and shares it: three calls) and the body. On a block: the path (for the client's error
+format) and exit; on a mask: set_raw_body plus one response header; shadow: nothing more.
 """
 
 from __future__ import annotations
@@ -47,10 +47,12 @@ class Plugin:
         decision = evaluate(body, identity.role, self.policy)
         if decision.action == "allow":
             return
-        event.client_api = detect_client_api(str(kong.request.get_path() or ""))
-        report(decision, identity.role, event.client_api.value)
         blocking = decision.blocking
-        if blocking is not None:
+        if blocking is None:
+            report(decision, identity.role)
+        else:
+            event.client_api = detect_client_api(str(kong.request.get_path() or ""))  # only to answer in its format
+            report(decision, identity.role, event.client_api.value)
             message = f"Blocked by the e-commerce guardrail: category {blocking.category}, rule {blocking.rule_id}."
             headers = {RULE_HEADER: blocking.rule_id, CATEGORY_HEADER: blocking.category}
             err = GatewayError("guardrail_blocked", message, self.policy.block_status, "guardrail_blocked", headers)
