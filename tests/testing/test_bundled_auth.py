@@ -240,8 +240,13 @@ def test_file_log_writes_kongs_serializer_line_without_secrets(upstream: EchoUps
     ]
     first = lines[0]
     assert first["consumer"]["username"] == "alice" and first["request"]["headers"]["authorization"] == "REDACTED"
-    text = log.read_text()
-    assert "alice-key" not in text and "prompt text" not in text and "t0ken" not in text
+    # Like Kong, uri and url are the request URI as received, key included (hence key_in_query:
+    # false in our configs); hide_credentials removed it from the query Kong passes on.
+    assert first["request"]["uri"] == "/keyed/x?apikey=alice-key" and "apikey" not in first["request"]["querystring"]
+    text = json.dumps(
+        [{**e, "request": {k: v for k, v in e["request"].items() if k not in ("uri", "url")}} for e in lines]
+    )
+    assert "alice-key" not in text and "prompt text" not in log.read_text() and "t0ken" not in log.read_text()
 
 
 def test_file_log_to_stdout_is_readable_in_tests(gateway_factory: Any, upstream: EchoUpstream, tmp_path: Path) -> None:
@@ -272,8 +277,18 @@ def test_known_leak_a_key_sent_to_an_unknown_route_reaches_a_global_file_log(
 def test_kong_local_yaml_logs_no_key_even_for_unknown_routes(gateway_factory: Any, emulator: Any) -> None:
     g = gateway_factory(Path(__file__).parents[2] / "kong-local.yaml", env=offline_env(emulator.url))
     requests.get(g.url + "/nowhere", headers={"X-API-Key": "dev-key-123"})
-    requests.get(g.url + "/v1/models?apikey=dev-key-123")
+    requests.get(g.url + "/v1/models", headers={"X-API-Key": "dev-key-123"})
     requests.post(g.url + "/v1/chat", headers={"X-API-Key": "not-a-key"}, json={"messages": []})
     lines = g.file_log()
     assert [e["response"]["status"] for e in lines] == [200, 401]  # the 404 is not file-logged
     assert "dev-key-123" not in json.dumps(lines) and "not-a-key" not in json.dumps(lines)
+
+
+def test_a_query_key_is_refused_but_kong_still_logs_the_uri_it_came_in(gateway_factory: Any, emulator: Any) -> None:
+    # Kong serializes ngx.var.request_uri as received; kong-local.yaml sets key_in_query: false
+    # so no client gets used to sending keys there (decision 0079).
+    g = gateway_factory(Path(__file__).parents[2] / "kong-local.yaml", env=offline_env(emulator.url))
+    r = requests.get(g.url + "/v1/models?apikey=dev-key-123")
+    assert r.status_code == 401 and r.json()["message"] == "No API key found in request"
+    (line,) = g.file_log()
+    assert line["request"]["uri"] == "/v1/models?apikey=dev-key-123"

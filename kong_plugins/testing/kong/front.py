@@ -201,6 +201,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             http_version=1.1 if self.request_version == "HTTP/1.1" else 1.0,
             start_time=start,
             request_id=rid,
+            request_uri=target,
         )
         writer = ResponseWriter(self, head_only=self.command == "HEAD")
         try:

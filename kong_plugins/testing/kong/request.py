@@ -70,6 +70,7 @@ class KongRequest:
     http_version: float = 1.1
     start_time: float = field(default_factory=time.time)  # seconds, like ngx.req.start_time()
     request_id: str = ""
+    request_uri: str = ""  # nginx $request_uri: as received, query included; plugins never change it
 
     # routing (Kong entities as dicts, like kong.router.get_route/get_service return them)
     route: dict[str, Any] | None = None

@@ -149,7 +149,9 @@ def serialize(req: KongRequest, node_id: str = "") -> dict[str, Any]:
     for secret in ("authorization", "proxy-authorization"):
         if secret in headers:
             headers[secret] = "REDACTED"
-    request_uri = req.path + (f"?{req.raw_query}" if req.raw_query else "")
+    # Kong's serializer prints ngx.var.request_uri, the URI as the client sent it: a key that
+    # key-auth's hide_credentials removed from the upstream query is still in it (use headers).
+    request_uri = req.request_uri or req.path + (f"?{req.raw_query}" if req.raw_query else "")
     default_port = (req.scheme == "http" and req.port == 80) or (req.scheme == "https" and req.port == 443)
     del default_port  # Kong always prints the port it listens on
     up = req.upstream
