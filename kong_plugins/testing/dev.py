@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -159,6 +160,12 @@ def main(argv: list[str] | None = None) -> int:
         if offline:
             emulator = Emulator(args.emulator_port)
             server_env = offline_env(emulator.url)
+        # One /metrics (token-meter's :9542) for all three servers, as in the image; wiped at start.
+        if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+            metrics_dir = Path(".dev") / "prometheus"
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            metrics_dir.mkdir(parents=True)
+            server_env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir.resolve())
         node = KongNode(error_log=ErrorLog(echo_level=args.log_level))
         # Kong's file-log to /dev/stdout (for `docker compose logs`) goes to a file here, so the
         # console shows one access-log line per request.
