@@ -8,6 +8,7 @@ Redis-down tests.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -27,10 +28,19 @@ def _binary() -> str:
     raise RuntimeError("redis-server not found: run scripts/bootstrap.sh (make test does)")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def free_port(below: int = 65536) -> int:
+    """A free port on 127.0.0.1 under `below`. Cluster nodes need room for their bus port
+    (port + 10000), so they ask for one under 55536; the kernel's ephemeral range goes higher."""
+    for _ in range(200):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", 0 if below > 65535 else random.randrange(20000, below)))
+            except OSError:
+                continue  # taken: try another
+            port = int(s.getsockname()[1])
+        if port < below:
+            return port
+    raise RuntimeError(f"no free port under {below}")
 
 
 class RedisServer:
@@ -40,7 +50,8 @@ class RedisServer:
         self, directory: str, port: int | None = None, password: str | None = None, extra_args: tuple[str, ...] = ()
     ) -> None:
         self.dir = directory
-        self.port = port or free_port()
+        cluster = "--cluster-enabled" in extra_args
+        self.port = port or free_port(below=55536 if cluster else 65536)
         self.password = password
         self.extra_args = extra_args
         self._proc: subprocess.Popen[bytes] | None = None
