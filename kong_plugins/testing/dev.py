@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from kong_plugins.testing.bedrock_emulator import offline_env
 from kong_plugins.testing.kong.gateway import Gateway
 from kong_plugins.testing.kong.node import ErrorLog, KongNode
 
@@ -40,20 +41,6 @@ def is_offline(env: dict[str, str], home: Path) -> bool:
         return False
     has_credentials = bool(env.get("AWS_ACCESS_KEY_ID") or env.get("AWS_PROFILE") or (home / ".aws").exists())
     return not has_credentials
-
-
-def offline_env(emulator_url: str) -> dict[str, str]:
-    from kong_plugins.testing.bedrock_emulator import TEST_ACCESS_KEY_ID, TEST_GEMINI_API_KEY, TEST_SECRET_ACCESS_KEY
-
-    return {
-        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": emulator_url,
-        "AWS_ACCESS_KEY_ID": TEST_ACCESS_KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": TEST_SECRET_ACCESS_KEY,
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "GEMINI_API_KEY": TEST_GEMINI_API_KEY,
-        "GEMINI_ENDPOINT_URL": emulator_url,
-    }
 
 
 def local_keys(config_path: Path) -> list[tuple[str, str, str]]:

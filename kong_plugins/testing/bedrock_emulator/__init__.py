@@ -31,7 +31,23 @@ countTokens (x-goog-api-key or ?key= TEST_GEMINI_API_KEY). Decisions: docs/decis
 from .app import TEST_ACCESS_KEY_ID, TEST_BEARER_TOKEN, TEST_GEMINI_API_KEY, TEST_SECRET_ACCESS_KEY
 from .emulator import BedrockEmulator
 
+
+def offline_env(emulator_url: str) -> dict[str, str]:
+    """Plugin-server environment that sends Bedrock and Gemini calls to the emulator at
+    `emulator_url`, with its test credentials (make dev offline, and the tests)."""
+    return {
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": emulator_url,
+        "AWS_ACCESS_KEY_ID": TEST_ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": TEST_SECRET_ACCESS_KEY,
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "GEMINI_API_KEY": TEST_GEMINI_API_KEY,
+        "GEMINI_ENDPOINT_URL": emulator_url,
+    }
+
+
 __all__ = [
+    "offline_env",
     "BedrockEmulator",
     "TEST_ACCESS_KEY_ID",
     "TEST_BEARER_TOKEN",

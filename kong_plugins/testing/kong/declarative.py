@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from kong_plugins.testing.kong.bundled.jwt import ALGORITHMS as JWT_ALGORITHMS
 from kong_plugins.testing.kong.router import compile_path_regex
 from kong_plugins.testing.kong.schema_validation import SchemaError, format_errors, validate
 
@@ -116,21 +117,6 @@ PLUGIN_FIELDS = {
 KEYAUTH_FIELDS = {"id", "consumer", "key", "tags", "ttl"}
 JWT_FIELDS = {"id", "consumer", "key", "secret", "rsa_public_key", "algorithm", "tags"}
 ACL_FIELDS = {"id", "consumer", "group", "tags"}
-JWT_ALGORITHMS: tuple[str, ...] = (
-    "HS256",
-    "HS384",
-    "HS512",
-    "RS256",
-    "RS384",
-    "RS512",
-    "ES256",
-    "ES384",
-    "ES512",
-    "PS256",
-    "PS384",
-    "PS512",
-    "EdDSA",
-)
 HTTP_METHOD_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 

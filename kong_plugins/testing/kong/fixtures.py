@@ -18,28 +18,12 @@ from typing import Any
 
 import pytest
 
+from kong_plugins.testing.bedrock_emulator import offline_env
 from kong_plugins.testing.kong.gateway import Gateway
 
+__all__ = ["offline_env", "gateway_factory"]
+
 GatewayFactory = Callable[..., Gateway]
-
-
-def offline_env(emulator_url: str) -> dict[str, str]:
-    """Plugin-server environment that sends Bedrock and Gemini calls to the emulator."""
-    from kong_plugins.testing.bedrock_emulator import (
-        TEST_ACCESS_KEY_ID,
-        TEST_GEMINI_API_KEY,
-        TEST_SECRET_ACCESS_KEY,
-    )
-
-    return {
-        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": emulator_url,
-        "AWS_ACCESS_KEY_ID": TEST_ACCESS_KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": TEST_SECRET_ACCESS_KEY,
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "GEMINI_API_KEY": TEST_GEMINI_API_KEY,
-        "GEMINI_ENDPOINT_URL": emulator_url,
-    }
 
 
 @pytest.fixture
