@@ -34,8 +34,20 @@ CONFIG = ROOT / "tests" / "ecommerce_guardrails" / "configs" / "gateway.yaml"
 POLICY = Policy()
 
 
+PROSE = (
+    "This lightweight merino wool sweater keeps you warm on chilly evenings and breathes on warmer days. "
+    "It has a relaxed fit, ribbed cuffs and a crew neck. Machine wash cold on a gentle cycle and lay flat to dry. "
+    "Customers love it for travel because it resists odour and wrinkles. Available in navy, grey and oatmeal. "
+)
+
+
+def prose(size: int) -> str:
+    return (PROSE * (size // len(PROSE) + 1))[:size]
+
+
 def shop_text(size: int) -> str:
-    benign = [e["text"] for e in yaml.safe_load(CORPUS.read_text())["benign"]]
+    """Guest prompts of the benign corpus, back to back: every sentence has trap words."""
+    benign = [e["text"] for e in yaml.safe_load(CORPUS.read_text())["benign"] if "role" not in e]
     out, i = [], 0
     while sum(len(s) + 1 for s in out) < size:
         out.append(benign[i % len(benign)])
@@ -69,13 +81,16 @@ def scan_case(name: str, body: bytes, runs: int) -> None:
 def scans() -> None:
     print("scan (engine.evaluate, guest policy, one CPU core)")
     print(f"  {'case':<34} {'body KiB':>9} {'runs':>6} {'p50 ms':>9} {'p99 ms':>9} {'MB/s':>8}")
-    scan_case("1 KB shop prompt", body_of(shop_text(1_000)), 3000)
-    scan_case("10 KB shop prompt", body_of(shop_text(10_000)), 1000)
-    scan_case("10 KB, card at the end (blocked)", body_of(shop_text(10_000) + " card 4526 0181 5908 3012"), 1000)
-    scan_case("100 KB shop prompt", body_of(shop_text(100_000)), 100)
-    scan_case("1 MB shop prompt", body_of(shop_text(1_000_000)), 20)
+    scan_case("1 KB product prose", body_of(prose(1_000)), 2000)
+    scan_case("10 KB product prose", body_of(prose(10_000)), 500)
+    scan_case("1 MB product prose", body_of(prose(1_000_000)), 5)
+    scan_case("1 KB trap-word shop prompts", body_of(shop_text(1_000)), 2000)
+    scan_case("10 KB trap-word shop prompts", body_of(shop_text(10_000)), 500)
+    scan_case("10 KB, card at the end (blocked)", body_of(shop_text(10_000) + " card 4526 0181 5908 3012"), 500)
+    scan_case("100 KB trap-word shop prompts", body_of(shop_text(100_000)), 30)
+    scan_case("1 MB trap-word shop prompts", body_of(shop_text(1_000_000)), 5)
     many = json.dumps({"messages": [{"role": "user", "content": t} for t in shop_text(1_000_000).split(". ")]})
-    scan_case("1 MB as ~10k short messages", many.encode(), 10)
+    scan_case("1 MB as short messages", many.encode(), 3)
     print("  adversarial 1 MB bodies (worst cases, not a target):")
     for label, text in [
         ("spaced digits '4 4 4 ...'", "4 " * 500_000),
@@ -90,8 +105,9 @@ def scans() -> None:
 def plugin_server(n: int) -> None:
     echo = EchoUpstream()
     cases = {
-        "clean 1 KB": body_of(shop_text(1_000)),
-        "clean 10 KB": body_of(shop_text(10_000)),
+        "clean 1 KB prose": body_of(prose(1_000)),
+        "clean 10 KB prose": body_of(prose(10_000)),
+        "clean 10 KB trap-word prompts": body_of(shop_text(10_000)),
         "blocked (card)": body_of("please charge my card 4526 0181 5908 3012"),
         "masked, ops (card+password)": body_of("card 4526 0181 5908 3012 and password=Winter#2025x"),
     }
