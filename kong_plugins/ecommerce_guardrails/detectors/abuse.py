@@ -135,9 +135,10 @@ INTENT_RULES = (
     # -- payment
     _rule(
         "abuse.payment_bypass",
-        r"\b(?:bypass|circumvent|get around|ways? around|work around|workaround for|trick|fool|defeat|evade|hack|"
-        r"cheat|"
-        rf"sidestep|get past|spoof|fake|beat)\w*\b{_S}{{0,40}}?\b(?:payments?|paying|the charge|checkout payment|"
+        # fake/spoof only right before the payment word: "a fake customer name and the Stripe test card" is fine
+        r"\b(?:(?:fake|spoof)\w*\s+(?:a |an |the |my )?(?=payment|charge|3|stripe|paypal|klarna|billing|card verif)|"
+        r"(?:bypass|circumvent|get around|ways? around|work around|workaround for|trick|fool|defeat|evade|hack|cheat|"
+        rf"sidestep|get past|beat)\w*\b{_S}{{0,40}}?)\b(?:payments?|paying|the charge|checkout payment|"
         r"3-?d ?secure|3ds|fraud (?:checks?|detection|"
         r"filters?|screening)|card verification|cvv checks?|avs|address verification|payment gateway|payment (?:step|"
         r"page|provider|processor|checks?|verification)|stripe|paypal|klarna|paywall|billing)\b"
