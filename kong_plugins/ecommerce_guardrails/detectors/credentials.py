@@ -150,8 +150,9 @@ def _secret_value(value: str) -> bool:
 _KEY_ANCHORS: dict[str, tuple[str, ...]] = {
     "cred.aws_access_key": ("akia", "asia", "abia", "acca", "agpa", "aida", "aroa", "aipa", "anpa"),
     "cred.jwt": ("eyj",),
-    "cred.api_key": ("sk-", "sk_", "rk_", "whsec_", "gh", "github_pat_", "xox", "aiza", "glpat-", "sg.", "shp", "sq0",
-                     "eaaa", "access_token$", "-us", "npm_", "pypi-", "hf_"),
+    "cred.api_key": ("sk-", "sk_", "rk_", "whsec_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox",
+                     "aiza", "glpat-", "sg.", "shpat_", "shpss_", "shpca_", "shppa_", "sq0", "eaaa", "access_token$",
+                     "-us", "npm_", "pypi-", "hf_"),
     "cred.aws_secret_key": ("secret", "access_key", "accesskey"),
 }  # fmt: skip
 _PASSWORD_ANCHORS = ("pass", "pwd", "pin")

@@ -29,6 +29,9 @@ from kong_plugins.ecommerce_guardrails.detectors import (
 _SEP = r"[ \t\-./_|*\\~•·+]"
 _RUN = re.compile(rf"(?<![A-Za-z0-9_])(?:\d{_SEP}{{0,3}}){{12,}}\d(?![A-Za-z0-9_])")
 _GROUP = re.compile(r"\d+")
+# Any card candidate has 13 digits with at most 3 other characters between them; this pattern
+# starts with a digit class, so the regex engine skips digit-free text quickly.
+_THIRTEEN_DIGITS = re.compile(r"\d(?:[^\d\n]{0,3}\d){12}")
 
 # Card words: their presence turns a Luhn-valid number into a finding whatever its layout.
 _CARD_WORDS = re.compile(
@@ -166,6 +169,8 @@ def mask_pan(digits: str, keep_bin: bool) -> str:
 
 def find_cards(clean: str, options: Options) -> list[Finding]:
     findings: list[Finding] = []
+    if not _THIRTEEN_DIGITS.search(clean):
+        return findings
     budget = options.window_budget
     for run in _RUN.finditer(clean):
         groups = [(g.start() + run.start(), g.end() + run.start(), g.group()) for g in _GROUP.finditer(run.group())]
