@@ -18,13 +18,13 @@ SLOTS = 16384
 @pytest.fixture
 def redis_cluster(tmp_path):
     nodes = []
-    for i in range(3):
-        d = tmp_path / f"node{i}"
-        d.mkdir()
-        node = RedisServer(str(d), extra_args=("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"))
-        node.start()
-        nodes.append(node)
-    try:
+    try:  # a node that fails to start must not leave the others running
+        for i in range(3):
+            d = tmp_path / f"node{i}"
+            d.mkdir()
+            node = RedisServer(str(d), extra_args=("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"))
+            nodes.append(node)
+            node.start()
         clients = [redis.Redis(host=n.host, port=n.port) for n in nodes]
         for i, c in enumerate(clients):  # split the slots in three, as redis-cli --cluster create does
             c.execute_command("CLUSTER", "ADDSLOTSRANGE", i * SLOTS // 3, (i + 1) * SLOTS // 3 - 1)
