@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from kong_plugins.ecommerce_guardrails.detectors.literals import leading_literals
+
 PAYMENT_CARD = "payment_card"
 CREDENTIALS = "credentials"
 SQL_INJECTION = "sql_injection"
@@ -78,11 +80,12 @@ class AnchorIndex:
     anchor that starts no word cannot be part of a match.
     """
 
-    __slots__ = ("text", "_hits", "_words", "word_anchors")
+    __slots__ = ("text", "_hits", "_starts", "_words", "word_anchors")
 
     def __init__(self, text: str, word_anchors: bool = True) -> None:
         self.text = text
         self._hits: dict[str, list[int]] = {}
+        self._starts: dict[tuple[tuple[str, ...] | str, bool], list[int]] = {}
         self._words: list[str] | None = None
         # False for the value patterns, whose anchors may sit inside a word ("api_key").
         self.word_anchors = word_anchors
@@ -110,6 +113,50 @@ class AnchorIndex:
                 found.append(i)
                 i = self.text.find(anchor, i + 1)
             self._hits[anchor] = found
+        return found
+
+    def present(self, anchors: tuple[str, ...]) -> bool:
+        return any(self.hits(anchor) for anchor in anchors)
+
+    def starts(self, literals: tuple[str, ...], boundary: bool) -> list[int]:
+        """Every position (sorted, no cap) where one of `literals` occurs. With `boundary`
+        the literals follow a `\\b`, so one that starts no word of the text is skipped unseen."""
+        key = (literals, boundary)
+        found = self._starts.get(key)
+        if found is None:
+            found = []
+            for literal in literals:
+                found += self._all(literal, boundary)
+            found.sort()
+            self._starts[key] = found
+        return found
+
+    def _all(self, literal: str, boundary: bool) -> list[int]:
+        key = (literal, boundary)
+        found = self._starts.get(key)
+        if found is None:
+            found = []
+            if not (boundary and self.word_anchors and not self._present(literal)):
+                text = self.text
+                i = text.find(literal)
+                while i >= 0:
+                    found.append(i)
+                    i = text.find(literal, i + 1)
+            self._starts[key] = found
+        return found
+
+    def anchor_hits(self, anchors: tuple[str, ...]) -> list[int] | None:
+        """Sorted positions of all `anchors`; None when some were capped (too many to say)."""
+        key = (anchors, False)
+        found = self._starts.get(key)
+        if found is None:
+            found = []
+            for anchor in anchors:
+                found += self.hits(anchor)
+            if len(found) > _MAX_HITS:
+                return None
+            found.sort()
+            self._starts[key] = found
         return found
 
     def windows(self, anchors: tuple[str, ...]) -> list[tuple[int, int]]:
@@ -165,7 +212,7 @@ class IntentRule:
     windows around them, so most of a long prompt is never looked at by most rules.
     """
 
-    __slots__ = ("rule_id", "category", "pattern", "anchors", "unless")
+    __slots__ = ("rule_id", "category", "pattern", "anchors", "unless", "lead")
 
     def __init__(
         self, rule_id: str, category: str, pattern: str, anchors: tuple[str, ...], unless: re.Pattern[str] | None = None
@@ -177,8 +224,37 @@ class IntentRule:
         # Words around a match that make it a question about the abuse, not a request for it
         # ("how do we detect promo abuse?"). Only intent rules have it; values never do.
         self.unless = unless
+        # The literals every match starts with (None: the pattern can start anywhere).
+        self.lead = leading_literals(self.pattern)
 
     def find(self, index: AnchorIndex, view: str) -> Finding | None:
+        if self.anchors and not index.present(self.anchors):
+            return None
+        if self.lead is None:
+            return self._find_in_windows(index, view)
+        text = index.text
+        # A match holds an anchor within RADIUS of its start (as for the windows below).
+        anchored = index.anchor_hits(self.anchors) if self.anchors else None
+        resume = 0  # like finditer: after a match the next one starts at its end
+        for pos in index.starts(*self.lead):
+            if pos < resume:
+                continue
+            if anchored is not None:
+                i = bisect.bisect_left(anchored, pos)
+                if i == len(anchored) or anchored[i] >= pos + RADIUS:
+                    continue
+            m = self.pattern.match(text, pos)
+            if m is None:
+                continue
+            if self.unless is not None and self.unless.search(text, max(0, m.start() - 60), m.end() + 40):
+                resume = m.end()
+                continue
+            return Finding(
+                self.rule_id, self.category, view=view, view_start=m.start(), view_end=m.end(), matched=m.group()
+            )
+        return None
+
+    def _find_in_windows(self, index: AnchorIndex, view: str) -> Finding | None:
         text = index.text
         for lo, hi in index.windows(self.anchors) if self.anchors else [(0, len(text))]:
             for m in self.pattern.finditer(text, lo, hi):
