@@ -62,6 +62,9 @@ _MAX_HITS = 2048
 
 
 _WORD = re.compile(r"\w+")
+_NON_WORD = re.compile(r"\W")
+# ASCII is the common case: str.translate does what _NON_WORD.sub does, many times faster.
+_ASCII_NON_WORD = str.maketrans({chr(c): " " for c in range(128) if not _WORD.match(chr(c))})
 
 
 @functools.lru_cache(maxsize=1024)
@@ -74,90 +77,90 @@ def _first_word(anchor: str) -> tuple[str, bool]:
 class AnchorIndex:
     """Where each anchor occurs in one text, found once and shared by every rule.
 
-    Most anchors are absent from most texts. Rather than scanning the text for each one, an
-    anchor that starts with a word character is looked up among the text's distinct words
-    (sorted, bisect): the rules' regexes put a word boundary before their anchors, so an
-    anchor that starts no word cannot be part of a match.
+    The rules' regexes put a word boundary before their anchors and leading literals, so one
+    that starts with a word character can only matter where it starts a word. The text's words
+    are listed once with where they start (non-word characters turned into spaces by
+    `str.translate`, then `split`): a literal is then a bisect among the distinct words and a
+    few dict look-ups, where `str.find` would scan the whole text once per literal (hundreds
+    of them). Symbol-led literals are found with `str.find`.
     """
 
-    __slots__ = ("text", "_hits", "_starts", "_words", "word_anchors")
+    __slots__ = ("text", "word_anchors", "_words", "_at", "_hits", "_merged", "_capped")
 
     def __init__(self, text: str, word_anchors: bool = True) -> None:
         self.text = text
-        self._hits: dict[str, list[int]] = {}
-        self._starts: dict[tuple[tuple[str, ...] | str, bool], list[int]] = {}
-        self._words: list[str] | None = None
         # False for the value patterns, whose anchors may sit inside a word ("api_key").
         self.word_anchors = word_anchors
+        self._words: list[str] | None = None  # distinct words, sorted
+        self._at: dict[str, list[int]] = {}  # word -> where it starts
+        self._hits: dict[tuple[str, bool], list[int]] = {}
+        self._merged: dict[tuple[tuple[str, ...], bool], list[int] | None] = {}
+        self._capped: set[str] = set()  # literals found more than _MAX_HITS times by str.find
 
-    def _present(self, anchor: str) -> bool:
-        word, whole = _first_word(anchor) if self.word_anchors else ("", False)
-        if not word:
-            return anchor in self.text
-        if self._words is None:
-            self._words = sorted(set(_WORD.findall(self.text)))
-        i = bisect.bisect_left(self._words, word)
-        if i == len(self._words) or not self._words[i].startswith(word):
-            return False
-        return whole or anchor in self.text
+    def _index_words(self) -> list[str]:
+        text = self.text
+        spaced = text.translate(_ASCII_NON_WORD) if text.isascii() else _NON_WORD.sub(" ", text)
+        at = self._at
+        pos = 0
+        for word in spaced.split(" "):  # one space each: positions add up
+            if word:
+                where = at.get(word)
+                if where is None:
+                    at[word] = [pos]
+                else:
+                    where.append(pos)
+            pos += len(word) + 1
+        self._words = sorted(at)
+        return self._words
 
-    def hits(self, anchor: str) -> list[int]:
-        found = self._hits.get(anchor)
-        if found is None:
-            found = []
-            if not self._present(anchor):
-                self._hits[anchor] = found
-                return found
-            i = self.text.find(anchor)
+    def occurrences(self, literal: str, word_start: bool) -> list[int]:
+        """Sorted positions of `literal`; with `word_start` only those where it starts a word.
+        A symbol-led literal (or a non-word index) is found with `str.find`, at most
+        _MAX_HITS + 1 times: callers treat more as "everywhere"."""
+        key = (literal, word_start)
+        found = self._hits.get(key)
+        if found is not None:
+            return found
+        word, whole = _first_word(literal) if word_start and self.word_anchors else ("", False)
+        text = self.text
+        found = []
+        if word:
+            words = self._words if self._words is not None else self._index_words()
+            i = bisect.bisect_left(words, word)
+            while i < len(words) and words[i].startswith(word):
+                found += self._at[words[i]]
+                i += 1
+            if not whole:
+                found = [p for p in found if text.startswith(literal, p)]
+            found.sort()
+        else:
+            i = text.find(literal)
             while i >= 0 and len(found) <= _MAX_HITS:
                 found.append(i)
-                i = self.text.find(anchor, i + 1)
-            self._hits[anchor] = found
+                i = text.find(literal, i + 1)
+            if i >= 0:
+                self._capped.add(literal)
+        self._hits[key] = found
         return found
+
+    def hits(self, anchor: str) -> list[int]:
+        return self.occurrences(anchor, True)
 
     def present(self, anchors: tuple[str, ...]) -> bool:
         return any(self.hits(anchor) for anchor in anchors)
 
-    def starts(self, literals: tuple[str, ...], boundary: bool) -> list[int]:
-        """Every position (sorted, no cap) where one of `literals` occurs. With `boundary`
-        the literals follow a `\\b`, so one that starts no word of the text is skipped unseen."""
-        key = (literals, boundary)
-        found = self._starts.get(key)
-        if found is None:
-            found = []
-            for literal in literals:
-                found += self._all(literal, boundary)
-            found.sort()
-            self._starts[key] = found
-        return found
-
-    def _all(self, literal: str, boundary: bool) -> list[int]:
-        key = (literal, boundary)
-        found = self._starts.get(key)
-        if found is None:
-            found = []
-            if not (boundary and self.word_anchors and not self._present(literal)):
-                text = self.text
-                i = text.find(literal)
-                while i >= 0:
-                    found.append(i)
-                    i = text.find(literal, i + 1)
-            self._starts[key] = found
-        return found
-
-    def anchor_hits(self, anchors: tuple[str, ...]) -> list[int] | None:
-        """Sorted positions of all `anchors`; None when some were capped (too many to say)."""
-        key = (anchors, False)
-        found = self._starts.get(key)
-        if found is None:
-            found = []
-            for anchor in anchors:
-                found += self.hits(anchor)
-            if len(found) > _MAX_HITS:
-                return None
-            found.sort()
-            self._starts[key] = found
-        return found
+    def merged(self, literals: tuple[str, ...], word_start: bool) -> list[int] | None:
+        """Sorted positions of any of `literals` (see `occurrences`); None when a list was capped."""
+        key = (literals, word_start)
+        if key in self._merged:
+            return self._merged[key]
+        found: list[int] = []
+        for literal in literals:
+            found += self.occurrences(literal, word_start)
+        found.sort()
+        result = None if any(literal in self._capped for literal in literals) else found
+        self._merged[key] = result
+        return result
 
     def windows(self, anchors: tuple[str, ...]) -> list[tuple[int, int]]:
         """Merged spans of RADIUS around every occurrence of an anchor; [] when none occurs."""
@@ -179,6 +182,19 @@ class AnchorIndex:
                 lo, hi = h - RADIUS, h + RADIUS
         spans.append((lo, min(hi, len(self.text))))
         return spans
+
+
+def _before_anchors(starts: list[int], anchored: list[int]) -> list[int]:
+    """The starts that have an anchor at most RADIUS - 1 after them (a match holds an anchor
+    near its start, as for the windows). Walks the anchors, usually the shorter list."""
+    kept: list[int] = []
+    done = 0  # starts[:done] are decided
+    for h in anchored:
+        lo = max(done, bisect.bisect_right(starts, h - RADIUS, done))
+        hi = bisect.bisect_right(starts, h, lo)
+        kept += starts[lo:hi]
+        done = max(done, hi)
+    return kept
 
 
 def scan(
@@ -234,15 +250,16 @@ class IntentRule:
             return self._find_in_windows(index, view)
         text = index.text
         # A match holds an anchor within RADIUS of its start (as for the windows below).
-        anchored = index.anchor_hits(self.anchors) if self.anchors else None
+        starts = index.merged(*self.lead)
+        if starts is None:
+            return self._find_in_windows(index, view)  # too many to list: search the usual way
+        anchored = index.merged(self.anchors, True) if self.anchors else None
+        if anchored is not None:
+            starts = _before_anchors(starts, anchored)
         resume = 0  # like finditer: after a match the next one starts at its end
-        for pos in index.starts(*self.lead):
+        for pos in starts:
             if pos < resume:
                 continue
-            if anchored is not None:
-                i = bisect.bisect_left(anchored, pos)
-                if i == len(anchored) or anchored[i] >= pos + RADIUS:
-                    continue
             m = self.pattern.match(text, pos)
             if m is None:
                 continue
