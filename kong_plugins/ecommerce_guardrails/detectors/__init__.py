@@ -200,20 +200,37 @@ def _before_anchors(starts: list[int], anchored: list[int]) -> list[int]:
 def scan(
     pattern: re.Pattern[str], text: str, index: AnchorIndex | None, anchors: tuple[str, ...]
 ) -> Iterator[re.Match[str]]:
-    """finditer over `text`, only in windows around anchors found by `index` (over
-    text.lower() when that has the same length, else None: then the whole text is searched)."""
+    """finditer over `text`, only where it can match: at the pattern's leading literals when it
+    has some, else in windows around anchors. `index` is over text.lower() when that has the
+    same length, else None: then the whole text is searched."""
     if index is None:
         yield from pattern.finditer(text)
+        return
+    lead = _lowered_lead(pattern)
+    starts = index.merged(lead[0], False) if lead is not None else None
+    if starts is not None:
+        resume = 0  # like finditer: the next match starts after this one
+        for pos in starts:
+            if pos >= resume:
+                m = pattern.match(text, pos)
+                if m is not None:
+                    resume = m.end()
+                    yield m
         return
     end = -1
     for lo, hi in index.windows(anchors):
         for m in pattern.finditer(text, max(lo, end), hi):
             if hi < len(text) and m.end() + 64 >= hi:
-                m = pattern.match(text, m.start())  # type: ignore[assignment]
+                m = pattern.match(text, m.start())
                 if m is None:
                     continue
             end = m.end()
             yield m
+
+
+@functools.lru_cache(maxsize=256)
+def _lowered_lead(pattern: re.Pattern[str]) -> tuple[tuple[str, ...], bool] | None:
+    return leading_literals(pattern, lowered=True)
 
 
 def lowered(text: str) -> AnchorIndex | None:

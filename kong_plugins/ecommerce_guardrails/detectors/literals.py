@@ -16,15 +16,20 @@ from typing import Any
 _MAX_PREFIXES = 256  # more alternatives than this: not worth it, search the usual way
 
 
-def leading_literals(pattern: re.Pattern[str]) -> tuple[tuple[str, ...], bool] | None:
+def leading_literals(pattern: re.Pattern[str], lowered: bool = False) -> tuple[tuple[str, ...], bool] | None:
     """(strings every match starts with, whether a word boundary `\\b` precedes them), or
-    None when the pattern can start otherwise (a class, `\\w`, an optional part, ignore-case)."""
-    if pattern.flags & re.IGNORECASE:
-        return None
-    items = list(_parser.parse(pattern.pattern, pattern.flags))
+    None when the pattern can start otherwise (a class, `\\w`, an optional part, ignore-case).
+    With `lowered` the strings are looked up in the lower-cased text, so an ignore-case pattern
+    written in lower case qualifies."""
+    flags = pattern.flags
+    if flags & re.IGNORECASE:
+        if not lowered:
+            return None
+        flags &= ~re.IGNORECASE
+    items = list(_parser.parse(pattern.pattern, flags))
     boundary = bool(items) and items[0] == (sre.AT, sre.AT_BOUNDARY)
     found = _lead(items)
-    if found is None or "" in found[0]:
+    if found is None or "" in found[0] or any(s != s.lower() for s in found[0]):
         return None
     # "hack" covers "hacking": keep the shortest prefixes only.
     shortest: list[str] = []
