@@ -126,13 +126,14 @@ class AnchorIndex:
         found = []
         if word:
             words = self._words if self._words is not None else self._index_words()
-            i = bisect.bisect_left(words, word)
+            first = i = bisect.bisect_left(words, word)
             while i < len(words) and words[i].startswith(word):
-                found += self._at[words[i]]
+                found = found + self._at[words[i]] if found else self._at[words[i]]  # never mutated
                 i += 1
             if not whole:
                 found = [p for p in found if text.startswith(literal, p)]
-            found.sort()
+            if i - first > 1:  # several words ("order", "orders"): merge their positions
+                found = sorted(found)
         else:
             i = text.find(literal)
             while i >= 0 and len(found) <= _MAX_HITS:
@@ -147,7 +148,14 @@ class AnchorIndex:
         return self.occurrences(anchor, True)
 
     def present(self, anchors: tuple[str, ...]) -> bool:
-        return any(self.hits(anchor) for anchor in anchors)
+        hits = self._hits
+        for anchor in anchors:  # a plain loop: this runs for every rule on every text
+            found = hits.get((anchor, True))
+            if found is None:
+                found = self.occurrences(anchor, True)
+            if found:
+                return True
+        return False
 
     def merged(self, literals: tuple[str, ...], word_start: bool) -> list[int] | None:
         """Sorted positions of any of `literals` (see `occurrences`); None when a list was capped."""
