@@ -163,10 +163,12 @@ class AnchorIndex:
         if key in self._merged:
             return self._merged[key]
         found: list[int] = []
+        hits = self._hits
         for literal in literals:
-            found += self.occurrences(literal, word_start)
+            found += hits.get((literal, word_start)) or self.occurrences(literal, word_start)
         found.sort()
-        result = None if any(literal in self._capped for literal in literals) else found
+        capped = self._capped and any(literal in self._capped for literal in literals)
+        result = None if capped else found
         self._merged[key] = result
         return result
 
@@ -194,14 +196,18 @@ class AnchorIndex:
 
 def _before_anchors(starts: list[int], anchored: list[int]) -> list[int]:
     """The starts that have an anchor at most RADIUS - 1 after them (a match holds an anchor
-    near its start, as for the windows). Walks the anchors, usually the shorter list."""
+    near its start, as for the windows). Walks the shorter of the two sorted lists."""
+    if len(starts) <= len(anchored):
+        end = len(anchored)
+        return [p for p in starts if (i := bisect.bisect_left(anchored, p)) < end and anchored[i] < p + RADIUS]
     kept: list[int] = []
     done = 0  # starts[:done] are decided
     for h in anchored:
-        lo = max(done, bisect.bisect_right(starts, h - RADIUS, done))
+        lo = bisect.bisect_right(starts, h - RADIUS, done)
         hi = bisect.bisect_right(starts, h, lo)
-        kept += starts[lo:hi]
-        done = max(done, hi)
+        if hi > lo:
+            kept += starts[lo:hi]
+            done = hi
     return kept
 
 
