@@ -111,7 +111,24 @@ class AnchorIndex:
                     where.append(pos)
             pos += len(word) + 1
         self._words = sorted(at)
+        self._prefill(at)
         return self._words
+
+    def _prefill(self, at: dict[str, list[int]]) -> None:
+        """Positions of every rule's word literals at once, walking the text's distinct words:
+        for a short text that is far fewer steps than one look-up per literal (hundreds)."""
+        by_first, lengths, _ = _registry()
+        hits, text = self._hits, self.text
+        for word, where in at.items():
+            for n in lengths:
+                if n > len(word):
+                    break
+                for literal in by_first.get(word[:n], ()):
+                    found = where if len(literal) == n else [p for p in where if text.startswith(literal, p)]
+                    if found:
+                        key = (literal, True)
+                        before = hits.get(key)
+                        hits[key] = found if before is None else sorted(before + found)
 
     def occurrences(self, literal: str, word_start: bool) -> list[int]:
         """Sorted positions of `literal`; with `word_start` only those where it starts a word.
@@ -125,7 +142,16 @@ class AnchorIndex:
         text = self.text
         found = []
         if word:
-            words = self._words if self._words is not None else self._index_words()
+            if self._words is None:
+                self._index_words()
+                found = self._hits.get(key)
+                if found is not None:
+                    return found
+                found = []
+            if literal in _registry()[2]:
+                self._hits[key] = found  # prefilled when present: so it is absent
+                return found
+            words = self._words or []
             first = i = bisect.bisect_left(words, word)
             while i < len(words) and words[i].startswith(word):
                 found = found + self._at[words[i]] if found else self._at[words[i]]  # never mutated
@@ -252,6 +278,27 @@ def lowered(text: str) -> AnchorIndex | None:
     return AnchorIndex(low, word_anchors=False) if len(low) == len(text) else None
 
 
+_RULES: list[IntentRule] = []  # every intent rule, for the literal registry
+_REGISTRY: dict[int, tuple[dict[str, list[str]], list[int], frozenset[str]]] = {}
+
+
+def _registry() -> tuple[dict[str, list[str]], list[int], frozenset[str]]:
+    """(first word -> word-led literals of all rules, those words' lengths, all such literals).
+    Built on first use, i.e. after engine shared the anchors; a literal added later is simply
+    looked up one by one."""
+    found = _REGISTRY.get(len(_RULES))
+    if found is None:
+        by_first: dict[str, list[str]] = {}
+        for rule in _RULES:
+            for literal in (*rule.anchors, *(rule.lead[0] if rule.lead and rule.lead[1] else ())):
+                word = _first_word(literal)[0]
+                if word and literal not in by_first.setdefault(word, []):
+                    by_first[word].append(literal)
+        literals = frozenset(lit for lits in by_first.values() for lit in lits)
+        found = _REGISTRY[len(_RULES)] = (by_first, sorted({len(w) for w in by_first}), literals)
+    return found
+
+
 class IntentRule:
     """A block-only rule matched on the folded (and squeezed) view.
 
@@ -273,6 +320,7 @@ class IntentRule:
         self.unless = unless
         # The literals every match starts with (None: the pattern can start anywhere).
         self.lead = leading_literals(self.pattern)
+        _RULES.append(self)
 
     def find(self, index: AnchorIndex, view: str) -> Finding | None:
         if self.anchors and not index.present(self.anchors):
