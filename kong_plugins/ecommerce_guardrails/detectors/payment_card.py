@@ -27,7 +27,9 @@ from kong_plugins.ecommerce_guardrails.detectors import (
 # A run of at least 13 digits with up to three separator characters between digits,
 # not glued to letters (hashes, UUIDs and SKUs like "ORD4532..." are not candidates).
 _SEP = r"[ \t\-./_|*\\~•·+]"
-_RUN = re.compile(rf"(?<![A-Za-z0-9_])(?:\d{_SEP}{{0,3}}){{12,}}\d(?![A-Za-z0-9_])")
+# It starts with `\d` (the lookbehind checks the character before that digit), so the regex
+# engine skips digit-free text quickly instead of trying the lookbehind at every position.
+_RUN = re.compile(rf"\d(?<![A-Za-z0-9_].)(?:{_SEP}{{0,3}}\d){{12,}}(?![A-Za-z0-9_])")
 _GROUP = re.compile(r"\d+")
 # Any card candidate has 13 digits with at most 3 other characters between them; this pattern
 # starts with a digit class, so the regex engine skips digit-free text quickly.
