@@ -84,7 +84,10 @@ def evaluate(body: bytes, role: str, policy: Policy) -> Decision:
     strongest = outcomes[0][1]
     if strongest == "mask":
         masks = [f for f, a in outcomes if a == "mask"]
-        return Decision("mask", outcomes, apply_masks(parsed, views, masks))
+        try:
+            return Decision("mask", outcomes, apply_masks(parsed, views, masks))
+        except RecursionError:  # parsed, but nested too deep for json.dumps: never forward it unmasked
+            return Decision("block", [(f, "block") for f, _ in outcomes])
     return Decision(strongest, outcomes)
 
 
