@@ -26,9 +26,13 @@ def leading_literals(pattern: re.Pattern[str], lowered: bool = False) -> tuple[t
         if not lowered:
             return None
         flags &= ~re.IGNORECASE
-    items = list(_parser.parse(pattern.pattern, flags))
-    boundary = bool(items) and items[0] == (sre.AT, sre.AT_BOUNDARY)
-    found = _lead(items)
+    try:
+        items = list(_parser.parse(pattern.pattern, flags))
+        boundary = bool(items) and items[0] == (sre.AT, sre.AT_BOUNDARY)
+        found = _lead(items)
+    # re._parser is private: if it ever changes shape, the rule is searched the slow way.
+    except (AttributeError, TypeError, ValueError, IndexError, re.error):
+        return None
     if found is None or "" in found[0] or any(s != s.lower() for s in found[0]):
         return None
     # "hack" covers "hacking": keep the shortest prefixes only.
