@@ -27,6 +27,11 @@ _OTHER_DIGITS = re.compile(r"(?:(?![0-9])\d)")  # Arabic-Indic, Devanagari, ... 
 _SPACED_RUN = re.compile(r"(?<!\w)(?:\w[ .\-_*·|]){3,}\w(?!\w)")
 _SPACED_HINT = re.compile(r"[ .\-_*·|]\w[ .\-_*·|]\w[ .\-_*·|]")  # cheap first look (starts with a class)
 _RUN_SEPARATORS = re.compile(r"[ .\-_*·|]")
+# For ASCII text without "_" (a word character and a separator at once) the hint is a plain
+# substring test after mapping letters/digits to "a", separators to " ", the rest to "#".
+_HINT_SHAPE = str.maketrans(
+    {chr(c): "a" if chr(c).isalnum() else " " if chr(c) in " .-*|" else "#" for c in range(128)}
+)
 
 # Letters of other scripts that look like Latin ones (after case folding).
 _CONFUSABLES = str.maketrans(
@@ -72,7 +77,12 @@ def fold(cleaned: str) -> str:
 def squeeze(text: str) -> str | None:
     """Spaced-out single characters joined ("s e l e c t" -> "select"); None when there are
     none. Runs on the uncollapsed text, so two or more spaces still separate words."""
-    if not _SPACED_HINT.search(text) or not _SPACED_RUN.search(text):
+    if text.isascii() and "_" not in text:
+        if " a a " not in text.translate(_HINT_SHAPE):
+            return None
+    elif not _SPACED_HINT.search(text):
+        return None
+    if not _SPACED_RUN.search(text):
         return None
     return _SPACED_RUN.sub(lambda m: _RUN_SEPARATORS.sub("", m.group()), text)
 
