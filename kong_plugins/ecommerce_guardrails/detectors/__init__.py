@@ -59,6 +59,7 @@ class Options:
 # An intent rule's match spans less than this on each side of its anchor (bounded gaps).
 RADIUS = 400
 _MAX_HITS = 2048
+_PREFILL_MAX_WORDS = 300  # measured: 1 KB prompts have ~100 distinct words, 10 KB ones ~700
 
 
 _WORD = re.compile(r"\w+")
@@ -85,7 +86,7 @@ class AnchorIndex:
     of them). Symbol-led literals are found with `str.find`.
     """
 
-    __slots__ = ("text", "word_anchors", "_words", "_at", "_hits", "_merged", "_capped")
+    __slots__ = ("text", "word_anchors", "_words", "_at", "_hits", "_merged", "_capped", "_prefilled")
 
     def __init__(self, text: str, word_anchors: bool = True) -> None:
         self.text = text
@@ -96,6 +97,7 @@ class AnchorIndex:
         self._hits: dict[tuple[str, bool], list[int]] = {}
         self._merged: dict[tuple[tuple[str, ...], bool], list[int] | None] = {}
         self._capped: set[str] = set()  # literals found more than _MAX_HITS times by str.find
+        self._prefilled = False  # every registry literal's positions are in _hits
 
     def _index_words(self) -> list[str]:
         text = self.text
@@ -111,12 +113,15 @@ class AnchorIndex:
                     where.append(pos)
             pos += len(word) + 1
         self._words = sorted(at)
-        self._prefill(at)
+        if len(at) <= _PREFILL_MAX_WORDS:
+            self._prefill(at)
+            self._prefilled = True
         return self._words
 
     def _prefill(self, at: dict[str, list[int]]) -> None:
         """Positions of every rule's word literals at once, walking the text's distinct words:
-        for a short text that is far fewer steps than one look-up per literal (hundreds)."""
+        with few distinct words that is far fewer steps than one look-up per literal (~450).
+        With many, the walk (words x prefix lengths) costs more and literals are looked up."""
         by_first, lengths, _ = _registry()
         hits, text = self._hits, self.text
         for word, where in at.items():
@@ -148,7 +153,7 @@ class AnchorIndex:
                 if found is not None:
                     return found
                 found = []
-            if literal in _registry()[2]:
+            if self._prefilled and literal in _registry()[2]:
                 self._hits[key] = found  # prefilled when present: so it is absent
                 return found
             words = self._words or []
