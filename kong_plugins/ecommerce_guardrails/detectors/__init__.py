@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from kong_plugins.ecommerce_guardrails.detectors.literals import leading_literals
+from kong_plugins.ecommerce_guardrails.detectors.literals import Lead, leading_literals
 
 PAYMENT_CARD = "payment_card"
 CREDENTIALS = "credentials"
@@ -252,7 +252,7 @@ def scan(
         yield from pattern.finditer(text)
         return
     lead = _lowered_lead(pattern)
-    starts = index.merged(lead[0], False) if lead is not None else None
+    starts = index.merged(lead[0] + lead[1], False) if lead is not None else None
     if starts is not None:
         resume = 0  # like finditer: the next match starts after this one
         for pos in starts:
@@ -274,7 +274,7 @@ def scan(
 
 
 @functools.lru_cache(maxsize=256)
-def _lowered_lead(pattern: re.Pattern[str]) -> tuple[tuple[str, ...], bool] | None:
+def _lowered_lead(pattern: re.Pattern[str]) -> Lead | None:
     return leading_literals(pattern, lowered=True)
 
 
@@ -295,7 +295,7 @@ def _registry() -> tuple[dict[str, list[str]], list[int], frozenset[str]]:
     if found is None:
         by_first: dict[str, list[str]] = {}
         for rule in _RULES:
-            for literal in (*rule.anchors, *(rule.lead[0] if rule.lead and rule.lead[1] else ())):
+            for literal in (*rule.anchors, *(rule.lead[0] if rule.lead else ())):
                 word = _first_word(literal)[0]
                 if word and literal not in by_first.setdefault(word, []):
                     by_first[word].append(literal)
@@ -334,7 +334,11 @@ class IntentRule:
             return self._find_in_windows(index, view)
         text = index.text
         # A match holds an anchor within RADIUS of its start (as for the windows below).
-        starts = index.merged(*self.lead)
+        words, others = self.lead
+        starts = index.merged(words, True)
+        if others and starts is not None:
+            more = index.merged(others, False)
+            starts = None if more is None else sorted(starts + more)
         if starts is None:
             return self._find_in_windows(index, view)  # too many to list: search the usual way
         anchored = index.merged(self.anchors, True) if self.anchors else None

@@ -16,10 +16,15 @@ from typing import Any
 _MAX_PREFIXES = 256  # more alternatives than this: not worth it, search the usual way
 
 
-def leading_literals(pattern: re.Pattern[str], lowered: bool = False) -> tuple[tuple[str, ...], bool] | None:
-    """(strings every match starts with, whether a word boundary `\\b` precedes them), or
-    None when the pattern can start otherwise (a class, `\\w`, an optional part, ignore-case).
-    With `lowered` the strings are looked up in the lower-cased text, so an ignore-case pattern
+_BOUNDARY = "\ue000"  # marks a prefix that a `\b` precedes (a private-use character)
+
+Lead = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+def leading_literals(pattern: re.Pattern[str], lowered: bool = False) -> Lead | None:
+    """(strings that a `\\b` precedes, other strings): every match starts with one of them. None
+    when the pattern can start otherwise (a class, `\\w`, an optional part, ignore-case). With
+    `lowered` the strings are looked up in the lower-cased text, so an ignore-case pattern
     written in lower case qualifies."""
     flags = pattern.flags
     if flags & re.IGNORECASE:
@@ -27,20 +32,19 @@ def leading_literals(pattern: re.Pattern[str], lowered: bool = False) -> tuple[t
             return None
         flags &= ~re.IGNORECASE
     try:
-        items = list(_parser.parse(pattern.pattern, flags))
-        boundary = bool(items) and items[0] == (sre.AT, sre.AT_BOUNDARY)
-        found = _lead(items)
+        found = _lead(list(_parser.parse(pattern.pattern, flags)))
     # re._parser is private: if it ever changes shape, the rule is searched the slow way.
     except (AttributeError, TypeError, ValueError, IndexError, re.error):
         return None
-    if found is None or "" in found[0] or any(s != s.lower() for s in found[0]):
+    if found is None or any(s in ("", _BOUNDARY) or s != s.lower() for s in found[0]):
         return None
     # "hack" covers "hacking": keep the shortest prefixes only.
     shortest: list[str] = []
     for s in sorted(found[0], key=len):
         if not any(s.startswith(p) for p in shortest):
             shortest.append(s)
-    return tuple(shortest), boundary
+    words = tuple(s[1:] for s in shortest if s[0] == _BOUNDARY)
+    return words, tuple(s for s in shortest if s[0] != _BOUNDARY)
 
 
 def _lead(items: list[tuple[object, object]]) -> tuple[set[str], bool] | None:
@@ -48,13 +52,15 @@ def _lead(items: list[tuple[object, object]]) -> tuple[set[str], bool] | None:
     complete when the prefixes are the whole match (so a following item may extend them)."""
     out = {""}
     for op, av in items:
-        if op is sre.AT:
-            continue  # zero width
+        if op is sre.AT:  # zero width; a leading `\b` is remembered
+            if av is sre.AT_BOUNDARY and out == {""}:
+                out = {_BOUNDARY}
+            continue
         part = _item(op, av)
         if part is None:
             return out, False
         strings, complete = part
-        out = {a + b for a in out for b in strings}
+        out = {a + b[1:] if a and b[:1] == _BOUNDARY else a + b for a in out for b in strings}
         if len(out) > _MAX_PREFIXES:
             return None
         if not complete:
