@@ -251,6 +251,8 @@ def scan(
     if index is None:
         yield from pattern.finditer(text)
         return
+    if anchors and not index.present(anchors):
+        return  # every match holds an anchor; fewer of them than leading literals to look up
     lead = _lowered_lead(pattern)
     starts = index.merged(lead[0] + lead[1], False) if lead is not None else None
     if starts is not None:
