@@ -25,6 +25,7 @@ from typing import Any, TextIO
 
 from kong_plugins.core.logging import log_event
 from kong_plugins.token_meter.metering import Record
+from kong_plugins.token_meter.per_process import PerProcess
 
 MAX_DATUMS_PER_CALL = 1000
 MAX_SERIES = 20_000  # aggregate bound between flushes; beyond it new series are dropped
@@ -215,23 +216,6 @@ class CloudWatchPublisher:
         self.flush()
 
 
-_publishers: dict[PutSettings, CloudWatchPublisher] = {}
-_emf: dict[EmfSettings, EmfWriter] = {}
-_registry_lock = threading.Lock()
-
-
-def shared_publisher(settings: PutSettings) -> CloudWatchPublisher:
-    """One publisher thread per settings per process, surviving plugin-instance renewals."""
-    with _registry_lock:
-        pub = _publishers.get(settings)
-        if pub is None:
-            pub = _publishers[settings] = CloudWatchPublisher(settings)
-        return pub
-
-
-def shared_emf_writer(settings: EmfSettings) -> EmfWriter:
-    with _registry_lock:
-        writer = _emf.get(settings)
-        if writer is None:
-            writer = _emf[settings] = EmfWriter(settings)
-        return writer
+# One publisher thread and one EMF writer per settings per process (per_process.py).
+shared_publisher: PerProcess[PutSettings, CloudWatchPublisher] = PerProcess(CloudWatchPublisher)
+shared_emf_writer: PerProcess[EmfSettings, EmfWriter] = PerProcess(EmfWriter)

@@ -7,11 +7,11 @@ syscall; UDP never blocks the log phase even when no agent listens.
 from __future__ import annotations
 
 import atexit
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kong_plugins.token_meter.metering import Record
+from kong_plugins.token_meter.per_process import PerProcess
 
 
 @dataclass(frozen=True)
@@ -62,17 +62,13 @@ class DogStatsdSink:
         self.client.flush()
 
 
-_sinks: dict[DogStatsdSettings, DogStatsdSink] = {}
-_lock = threading.Lock()
+def _new_sink(settings: DogStatsdSettings) -> DogStatsdSink:
+    sink = DogStatsdSink(settings)
+    atexit.register(sink.flush)  # the buffer would be lost on SIGTERM otherwise
+    return sink
 
 
-def shared_dogstatsd(settings: DogStatsdSettings) -> DogStatsdSink:
-    with _lock:
-        sink = _sinks.get(settings)
-        if sink is None:
-            sink = _sinks[settings] = DogStatsdSink(settings)
-            atexit.register(sink.flush)  # the buffer would be lost on SIGTERM otherwise
-        return sink
+shared_dogstatsd: PerProcess[DogStatsdSettings, DogStatsdSink] = PerProcess(_new_sink)
 
 
 def tags_of(values: Sequence[str]) -> tuple[str, ...]:
