@@ -23,8 +23,7 @@ from botocore.config import Config
 from kong_plugins.bedrock_proxy import policy as p
 from kong_plugins.core.pricing import estimate_cost
 from kong_plugins.core.usage import Usage
-from kong_plugins.testing.kong.fixtures import offline_env
-from kong_plugins.testing.kong.gateway import Gateway
+from kong_plugins.testing.kong.fixtures import checked_gateway, offline_env
 
 CONFIG = Path(__file__).parent / "configs" / "gateway.yaml"
 KEYS = {
@@ -54,14 +53,9 @@ def gw(_bedrock_emulator_session, tmp_path_factory):
     config.setdefault("plugins", []).append({"name": "file-log", "config": {"path": str(tmp / "file.log")}})
     path = tmp / "kong.yaml"
     path.write_text(yaml.safe_dump(config))
-    gateway = Gateway(path, env=offline_env(_bedrock_emulator_session.url))
-    gateway.start()
-    gateway.file_log = tmp / "file.log"
-    yield gateway
-    gateway.wait_idle()
-    violations = gateway.violations()
-    gateway.stop()
-    assert not violations, violations
+    with checked_gateway(path, env=offline_env(_bedrock_emulator_session.url)) as gateway:
+        gateway.file_log = tmp / "file.log"
+        yield gateway
 
 
 def post(gw, path, body, role="guest", headers=None, **kw):

@@ -9,8 +9,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kong_plugins.testing.kong.fixtures import offline_env
-from kong_plugins.testing.kong.gateway import Gateway
+from kong_plugins.testing.kong.fixtures import checked_gateway, offline_env
 
 CONFIG = Path(__file__).parent / "configs" / "gateway.yaml"
 PATHS = [
@@ -52,13 +51,8 @@ plausible = st.fixed_dictionaries(
 
 @pytest.fixture(scope="module")
 def gw(_bedrock_emulator_session):
-    gateway = Gateway(CONFIG, env=offline_env(_bedrock_emulator_session.url))
-    gateway.start()
-    yield gateway
-    gateway.wait_idle()
-    violations = gateway.violations()
-    gateway.stop()
-    assert not violations, violations
+    with checked_gateway(CONFIG, env=offline_env(_bedrock_emulator_session.url)) as gateway:
+        yield gateway
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kong_plugins.testing.kong.fixtures import offline_env
-from kong_plugins.testing.kong.gateway import Gateway
+from kong_plugins.testing.kong.fixtures import checked_gateway, offline_env
 from tests.testing.upstreams import EchoUpstream
 
 from .helpers import CONFIGS
@@ -21,14 +20,9 @@ def echo():
 
 @pytest.fixture(scope="module")
 def gw(_bedrock_emulator_session, echo):
-    gateway = Gateway(
+    with checked_gateway(
         CONFIGS / "gateway.yaml",
         env=offline_env(_bedrock_emulator_session.url),
         upstream_hosts={"echo.internal": echo.url},
-    )
-    gateway.start()
-    yield gateway
-    gateway.wait_idle()
-    violations = gateway.violations()
-    gateway.stop()
-    assert not violations, violations
+    ) as gateway:
+        yield gateway

@@ -10,8 +10,7 @@ from string import Template
 import pytest
 import requests
 
-from kong_plugins.testing.kong.fixtures import offline_env
-from kong_plugins.testing.kong.gateway import Gateway
+from kong_plugins.testing.kong.fixtures import checked_gateway, offline_env
 
 from .helpers import CONFIGS
 
@@ -29,14 +28,9 @@ def chain(_bedrock_emulator_session, tmp_path_factory):
     config = tmp / "kong.yaml"
     config.write_text(Template((CONFIGS / "chain.yaml.tmpl").read_text()).substitute(metrics_port=port))
     env = {**offline_env(_bedrock_emulator_session.url), "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prom")}
-    gateway = Gateway(config, env=env)
-    gateway.start()
-    gateway.metrics_url = f"http://127.0.0.1:{port}/metrics"
-    yield gateway
-    gateway.wait_idle()
-    violations = gateway.violations()
-    gateway.stop()
-    assert not violations, violations
+    with checked_gateway(config, env=env) as gateway:
+        gateway.metrics_url = f"http://127.0.0.1:{port}/metrics"
+        yield gateway
 
 
 def ask(gw, text, key):

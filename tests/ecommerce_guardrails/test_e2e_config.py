@@ -8,8 +8,7 @@ import json
 import pytest
 import requests
 
-from kong_plugins.testing.kong.fixtures import offline_env
-from kong_plugins.testing.kong.gateway import Gateway
+from kong_plugins.testing.kong.fixtures import checked_gateway, offline_env
 
 from .helpers import CONFIGS
 
@@ -18,13 +17,8 @@ KEYS = {"guest": "guest-key", "ecommerce_ops": "ops-key", "developer": "dev-key"
 
 @pytest.fixture(scope="module")
 def tuned(_bedrock_emulator_session):
-    gateway = Gateway(CONFIGS / "tuned.yaml", env=offline_env(_bedrock_emulator_session.url))
-    gateway.start()
-    yield gateway
-    gateway.wait_idle()
-    violations = gateway.violations()
-    gateway.stop()
-    assert not violations, violations
+    with checked_gateway(CONFIGS / "tuned.yaml", env=offline_env(_bedrock_emulator_session.url)) as gateway:
+        yield gateway
 
 
 def ask(gw, text, role="guest", path="/v1/chat"):

@@ -12,6 +12,7 @@ Teardown fails the test when the gateway recorded a fidelity violation (a PDK na
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ import pytest
 from kong_plugins.testing.bedrock_emulator import offline_env
 from kong_plugins.testing.kong.gateway import Gateway
 
-__all__ = ["offline_env", "gateway_factory"]
+__all__ = ["checked_gateway", "gateway_factory", "offline_env"]
 
 GatewayFactory = Callable[..., Gateway]
 
@@ -49,10 +50,32 @@ def gateway_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gatewa
 
     violations: list[str] = []
     for gw in started:
-        try:
-            gw.wait_idle()
-            violations.extend(gw.violations())
-        finally:
-            gw.stop()
+        violations.extend(_finish(gw))
+    _fail_on(violations)
+
+
+@contextlib.contextmanager
+def checked_gateway(config_path: str | Path, **options: Any) -> Iterator[Gateway]:
+    """A started Gateway for module-scoped fixtures, with the same teardown as gateway_factory:
+    stopped on exit, and any fidelity violation fails the test."""
+    gw = Gateway(config_path, **options)
+    gw.start()
+    try:
+        yield gw
+    finally:
+        violations = _finish(gw)
+    _fail_on(violations)
+
+
+def _finish(gw: Gateway) -> list[str]:
+    """Let the log phase finish, collect the violations, stop."""
+    try:
+        gw.wait_idle()
+        return gw.violations()
+    finally:
+        gw.stop()
+
+
+def _fail_on(violations: list[str]) -> None:
     if violations:
         pytest.fail("Kong fidelity violations:\n  " + "\n  ".join(violations), pytrace=False)
