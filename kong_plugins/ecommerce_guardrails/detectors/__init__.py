@@ -10,8 +10,11 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
+
+import ahocorasick
 
 from kong_plugins.ecommerce_guardrails.detectors.literals import Lead, leading_literals
 
@@ -59,13 +62,9 @@ class Options:
 # An intent rule's match spans less than this on each side of its anchor (bounded gaps).
 RADIUS = 400
 _MAX_HITS = 2048
-_PREFILL_MAX_WORDS = 300  # measured: 1 KB prompts have ~100 distinct words, 10 KB ones ~700
 
 
 _WORD = re.compile(r"\w+")
-_NON_WORD = re.compile(r"\W")
-# ASCII is the common case: str.translate does what _NON_WORD.sub does, many times faster.
-_ASCII_NON_WORD = str.maketrans({chr(c): " " for c in range(128) if not _WORD.match(chr(c))})
 
 
 @functools.lru_cache(maxsize=1024)
@@ -75,96 +74,138 @@ def _first_word(anchor: str) -> tuple[str, bool]:
     return (m.group(), m.end() == len(anchor)) if m else ("", False)
 
 
-class AnchorIndex:
-    """Where each anchor occurs in one text, found once and shared by every rule.
+class Literals:
+    """The literals that rules look up in one kind of text, found together in one pass.
 
-    The rules' regexes put a word boundary before their anchors and leading literals, so one
-    that starts with a word character can only matter where it starts a word. The text's words
-    are listed once with where they start (non-word characters turned into spaces by
-    `str.translate`, then `split`): a literal is then a bisect among the distinct words and a
-    few dict look-ups, where `str.find` would scan the whole text once per literal (hundreds
-    of them). Symbol-led literals are found with `str.find`.
+    An Aho-Corasick automaton (pyahocorasick, C) finds every occurrence of every literal in a
+    single walk over the text, where `str.find` per literal would walk it hundreds of times.
+    Literals are registered as rules and value patterns are first used; the automaton is rebuilt
+    (well under a millisecond) when the set grows, which stops after the first request.
+
+    With `words`, word-led literals are only looked for where they start a word: the automaton
+    holds " " + literal with non-word characters as spaces, and walks the text shaped the same
+    way behind a leading space. A literal with non-word characters inside ("x-api-key") is then
+    confirmed on the real text. Symbol-led literals are left to `str.find`.
     """
 
-    __slots__ = ("text", "word_anchors", "_words", "_at", "_hits", "_merged", "_capped", "_prefilled")
+    __slots__ = ("words", "known", "_automaton")
+
+    def __init__(self, words: bool) -> None:
+        self.words = words
+        self.known: frozenset[str] = frozenset()
+        self._automaton: tuple[Any, frozenset[str]] | None = None
+
+    def add(self, literals: Iterable[str]) -> None:
+        new = {lit for lit in literals if lit and lit not in self.known}
+        if new:
+            self.known = self.known | new
+            self._automaton = None
+
+    def automaton(self) -> tuple[Any, frozenset[str]]:
+        """The automaton and the literals whose positions it gives completely."""
+        if self._automaton is None:
+            automaton = ahocorasick.Automaton()
+            served = self.known if not self.words else frozenset(lit for lit in self.known if _first_word(lit)[0])
+            for literal in served:
+                if not self.words:
+                    automaton.add_word(literal, (literal, len(literal) - 1))
+                    continue
+                shaped = " " + word_shape(literal)
+                value = automaton.get(shaped, None)
+                # Two literals of one shape ("e-mail", "e mail"): each is confirmed on the text.
+                literals = (value[0] if value else ()) + (literal,)
+                exact = len(literals) == 1 and shaped[1:] == literal
+                automaton.add_word(shaped, (literals, len(literal), exact))
+            if len(automaton):
+                automaton.make_automaton()
+            self._automaton = (automaton, served)
+        return self._automaton
+
+
+_NON_WORD = re.compile(r"\W")
+# ASCII is the common case: str.translate does what _NON_WORD.sub does, many times faster.
+_ASCII_NON_WORD = str.maketrans({chr(c): " " for c in range(128) if not _WORD.match(chr(c))})
+
+
+def word_shape(text: str) -> str:
+    """`text` with every non-word character as a space (same length)."""
+    return text.translate(_ASCII_NON_WORD) if text.isascii() else _NON_WORD.sub(" ", text)
+
+
+WORD_LITERALS = Literals(words=True)  # intent rules, on the folded and squeezed views
+VALUE_LITERALS = Literals(words=False)  # value patterns, on the lower-cased clean view
+_NONE: list[int] = []  # shared "no position"; never mutated
+
+
+class AnchorIndex:
+    """Where each literal occurs in one text, found once and shared by every rule.
+
+    The rules' regexes put a word boundary before their anchors and leading literals, so in the
+    folded views (`word_anchors`) a word-led literal only counts where it starts a word. The
+    first look-up runs one Aho-Corasick pass for every registered literal; an unregistered one
+    is found with `str.find`. Lists of more than _MAX_HITS positions from `str.find` or of the
+    value index mark the literal capped: callers then search the whole text the usual way.
+    """
+
+    __slots__ = ("text", "word_anchors", "_complete", "_at", "_extra", "_merged", "_capped")
 
     def __init__(self, text: str, word_anchors: bool = True) -> None:
         self.text = text
         # False for the value patterns, whose anchors may sit inside a word ("api_key").
         self.word_anchors = word_anchors
-        self._words: list[str] | None = None  # distinct words, sorted
-        self._at: dict[str, list[int]] = {}  # word -> where it starts
-        self._hits: dict[tuple[str, bool], list[int]] = {}
+        self._complete: frozenset[str] | None = None  # literals the pass served; None before it ran
+        self._at: dict[str, list[int]] = {}  # registered literal -> positions (word starts if word-led)
+        self._extra: dict[tuple[str, bool], list[int]] = {}  # unregistered literals, found on demand
         self._merged: dict[tuple[tuple[str, ...], bool], list[int] | None] = {}
-        self._capped: set[str] = set()  # literals found more than _MAX_HITS times by str.find
-        self._prefilled = False  # every registry literal's positions are in _hits
+        self._capped: set[str] = set()
 
-    def _index_words(self) -> list[str]:
-        text = self.text
-        spaced = text.translate(_ASCII_NON_WORD) if text.isascii() else _NON_WORD.sub(" ", text)
-        at = self._at
-        pos = 0
-        for word in spaced.split(" "):  # one space each: positions add up
-            if word:
-                where = at.get(word)
-                if where is None:
-                    at[word] = [pos]
+    def _scan(self) -> frozenset[str]:
+        if self.word_anchors:
+            _register_rules()
+            automaton, complete = WORD_LITERALS.automaton()
+        else:
+            automaton, complete = VALUE_LITERALS.automaton()
+        self._complete = complete
+        at, text = self._at, self.text
+        if self.word_anchors:
+            if len(automaton):
+                for end, (literals, back, exact) in automaton.iter(" " + word_shape(text)):
+                    pos = end - back
+                    for literal in literals:
+                        if exact or text.startswith(literal, pos):
+                            found = at.get(literal)
+                            if found is None:
+                                at[literal] = [pos]
+                            else:
+                                found.append(pos)
+        elif len(automaton):
+            for end, (literal, back) in automaton.iter(text):
+                found = at.get(literal)
+                if found is None:
+                    at[literal] = [end - back]
                 else:
-                    where.append(pos)
-            pos += len(word) + 1
-        self._words = sorted(at)
-        if len(at) <= _PREFILL_MAX_WORDS:
-            self._prefill(at)
-            self._prefilled = True
-        return self._words
-
-    def _prefill(self, at: dict[str, list[int]]) -> None:
-        """Positions of every rule's word literals at once, walking the text's distinct words:
-        with few distinct words that is far fewer steps than one look-up per literal (~450).
-        With many, the walk (words x prefix lengths) costs more and literals are looked up."""
-        by_first, lengths, _ = _registry()
-        hits, text = self._hits, self.text
-        for word, where in at.items():
-            for n in lengths:
-                if n > len(word):
-                    break
-                for literal in by_first.get(word[:n], ()):
-                    found = where if len(literal) == n else [p for p in where if text.startswith(literal, p)]
-                    if found:
-                        key = (literal, True)
-                        before = hits.get(key)
-                        hits[key] = found if before is None else sorted(before + found)
+                    found.append(end - back)
+            self._capped.update(lit for lit, found in at.items() if len(found) > _MAX_HITS)
+        return complete
 
     def occurrences(self, literal: str, word_start: bool) -> list[int]:
-        """Sorted positions of `literal`; with `word_start` only those where it starts a word.
-        A symbol-led literal (or a non-word index) is found with `str.find`, at most
-        _MAX_HITS + 1 times: callers treat more as "everywhere"."""
-        key = (literal, word_start)
-        found = self._hits.get(key)
+        """Sorted positions of `literal`; in a folded view those of a word-led literal are
+        where it starts a word."""
+        complete = self._complete if self._complete is not None else self._scan()
+        if literal in complete and (word_start or not self.word_anchors):
+            return self._at.get(literal, _NONE)
+        key = (literal, word_start and self.word_anchors)
+        found = self._extra.get(key)
         if found is not None:
             return found
-        word, whole = _first_word(literal) if word_start and self.word_anchors else ("", False)
         text = self.text
         found = []
-        if word:
-            if self._words is None:
-                self._index_words()
-                found = self._hits.get(key)
-                if found is not None:
-                    return found
-                found = []
-            if self._prefilled and literal in _registry()[2]:
-                self._hits[key] = found  # prefilled when present: so it is absent
-                return found
-            words = self._words or []
-            first = i = bisect.bisect_left(words, word)
-            while i < len(words) and words[i].startswith(word):
-                found = found + self._at[words[i]] if found else self._at[words[i]]  # never mutated
-                i += 1
-            if not whole:
-                found = [p for p in found if text.startswith(literal, p)]
-            if i - first > 1:  # several words ("order", "orders"): merge their positions
-                found = sorted(found)
+        if key[1] and _first_word(literal)[0]:
+            i = text.find(literal)
+            while i >= 0:
+                if i == 0 or not ((c := text[i - 1]).isalnum() or c == "_"):
+                    found.append(i)
+                i = text.find(literal, i + 1)
         else:
             i = text.find(literal)
             while i >= 0 and len(found) <= _MAX_HITS:
@@ -172,19 +213,19 @@ class AnchorIndex:
                 i = text.find(literal, i + 1)
             if i >= 0:
                 self._capped.add(literal)
-        self._hits[key] = found
+        self._extra[key] = found
         return found
 
     def hits(self, anchor: str) -> list[int]:
         return self.occurrences(anchor, True)
 
     def present(self, anchors: tuple[str, ...]) -> bool:
-        hits = self._hits
+        complete = self._complete if self._complete is not None else self._scan()
+        at = self._at
         for anchor in anchors:  # a plain loop: this runs for every rule on every text
-            found = hits.get((anchor, True))
-            if found is None:
-                found = self.occurrences(anchor, True)
-            if found:
+            if anchor in at:
+                return True
+            if anchor not in complete and self.occurrences(anchor, True):
                 return True
         return False
 
@@ -194,9 +235,8 @@ class AnchorIndex:
         if key in self._merged:
             return self._merged[key]
         found: list[int] = []
-        hits = self._hits
         for literal in literals:
-            found += hits.get((literal, word_start)) or self.occurrences(literal, word_start)
+            found += self.occurrences(literal, word_start)
         found.sort()
         capped = self._capped and any(literal in self._capped for literal in literals)
         result = None if capped else found
@@ -251,9 +291,12 @@ def scan(
     if index is None:
         yield from pattern.finditer(text)
         return
+    lead = _lowered_lead(pattern)
+    if (pattern, anchors) not in _value_patterns:  # first use: its literals join the one-pass search
+        _value_patterns.add((pattern, anchors))
+        VALUE_LITERALS.add((*anchors, *(lead[0] + lead[1] if lead else ())))
     if anchors and not index.present(anchors):
         return  # every match holds an anchor; fewer of them than leading literals to look up
-    lead = _lowered_lead(pattern)
     starts = index.merged(lead[0] + lead[1], False) if lead is not None else None
     if starts is not None:
         resume = 0  # like finditer: the next match starts after this one
@@ -275,6 +318,9 @@ def scan(
             yield m
 
 
+_value_patterns: set[tuple[re.Pattern[str], tuple[str, ...]]] = set()
+
+
 @functools.lru_cache(maxsize=256)
 def _lowered_lead(pattern: re.Pattern[str]) -> Lead | None:
     return leading_literals(pattern, lowered=True)
@@ -285,25 +331,18 @@ def lowered(text: str) -> AnchorIndex | None:
     return AnchorIndex(low, word_anchors=False) if len(low) == len(text) else None
 
 
-_RULES: list[IntentRule] = []  # every intent rule, for the literal registry
-_REGISTRY: dict[int, tuple[dict[str, list[str]], list[int], frozenset[str]]] = {}
+_RULES: list[IntentRule] = []  # every intent rule, for WORD_LITERALS
+_registered = [0]  # how many of _RULES have their literals in WORD_LITERALS
 
 
-def _registry() -> tuple[dict[str, list[str]], list[int], frozenset[str]]:
-    """(first word -> word-led literals of all rules, those words' lengths, all such literals).
-    Built on first use, i.e. after engine shared the anchors; a literal added later is simply
-    looked up one by one."""
-    found = _REGISTRY.get(len(_RULES))
-    if found is None:
-        by_first: dict[str, list[str]] = {}
-        for rule in _RULES:
-            for literal in (*rule.anchors, *(rule.lead[0] if rule.lead else ())):
-                word = _first_word(literal)[0]
-                if word and literal not in by_first.setdefault(word, []):
-                    by_first[word].append(literal)
-        literals = frozenset(lit for lits in by_first.values() for lit in lits)
-        found = _REGISTRY[len(_RULES)] = (by_first, sorted({len(w) for w in by_first}), literals)
-    return found
+def _register_rules() -> None:
+    """Called before a scan: rules built since (and engine's anchor sharing, which runs at import,
+    before any scan) add their anchors and leading literals."""
+    if _registered[0] != len(_RULES):
+        WORD_LITERALS.add(
+            lit for rule in _RULES for lit in (*rule.anchors, *(rule.lead[0] + rule.lead[1] if rule.lead else ()))
+        )
+        _registered[0] = len(_RULES)
 
 
 class IntentRule:
