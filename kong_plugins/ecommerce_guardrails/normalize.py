@@ -21,6 +21,9 @@ _INVISIBLE = re.compile(
 )
 # C0/C1 controls except tab, newline and carriage return (NUL too: it separates segments).
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# The same characters as _CONTROL, for str.translate: on ASCII text it is several times faster.
+_DELETE_CONTROL = str.maketrans(dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]))
+_ASCII_BREAKS = str.maketrans("\t\n\r", "   ")
 _OTHER_DIGITS = re.compile(r"(?:(?![0-9])\d)")  # Arabic-Indic, Devanagari, ... decimal digits
 # Four or more single characters, each followed by exactly one separator: "s e l e c t",
 # "p.a.s.s.w.o.r.d", "b-y-p-a-s-s". A double space ends the run, so words stay apart.
@@ -49,7 +52,7 @@ SEPARATOR = "\x00"  # joins the text segments of one body; never left inside a s
 def clean(text: str) -> str:
     """NFKC, without invisible and control characters. Case and line breaks are kept."""
     if text.isascii():
-        return _CONTROL.sub("", text) if _CONTROL.search(text) else text
+        return text.translate(_DELETE_CONTROL)
     text = _INVISIBLE.sub("", text)
     text = unicodedata.normalize("NFKC", text)
     # NFKC can produce characters removed above (rare); a second pass is cheap.
@@ -66,6 +69,10 @@ def casefold(cleaned: str) -> str:
 
 
 def collapse(text: str) -> str:
+    if text.isascii():  # after clean(), ASCII whitespace is space, tab, LF and CR
+        spaced = text.translate(_ASCII_BREAKS) if "\n" in text or "\t" in text or "\r" in text else text
+        if "  " not in spaced:
+            return spaced.strip()  # split/join below would build one string per word
     return " ".join(text.split())  # str.split() knows the same whitespace as re's \s
 
 

@@ -7,7 +7,6 @@ match in the squeezed view) can only be blocked or shadowed.
 
 from __future__ import annotations
 
-import bisect
 import functools
 import re
 from collections.abc import Iterable, Iterator
@@ -147,7 +146,7 @@ class AnchorIndex:
     value index mark the literal capped: callers then search the whole text the usual way.
     """
 
-    __slots__ = ("text", "word_anchors", "_complete", "_at", "_extra", "_merged", "_capped")
+    __slots__ = ("text", "word_anchors", "_complete", "_at", "_extra", "_merged", "_capped", "_reach")
 
     def __init__(self, text: str, word_anchors: bool = True) -> None:
         self.text = text
@@ -158,6 +157,7 @@ class AnchorIndex:
         self._extra: dict[tuple[str, bool], list[int]] = {}  # unregistered literals, found on demand
         self._merged: dict[tuple[tuple[str, ...], bool], list[int] | None] = {}
         self._capped: set[str] = set()
+        self._reach: dict[tuple[tuple[str, ...], None], list[tuple[int, int]] | None] = {}
 
     def _scan(self) -> frozenset[str]:
         if self.word_anchors:
@@ -232,14 +232,20 @@ class AnchorIndex:
     def merged(self, literals: tuple[str, ...], word_start: bool) -> list[int] | None:
         """Sorted positions of any of `literals` (see `occurrences`); None when a list was capped."""
         key = (literals, word_start)
-        if key in self._merged:
-            return self._merged[key]
-        found: list[int] = []
-        for literal in literals:
-            found += self.occurrences(literal, word_start)
+        found = self._merged.get(key, _NONE)
+        if found is not _NONE:
+            return found
+        complete = self._complete if self._complete is not None else self._scan()
+        at, served = self._at, word_start or not self.word_anchors
+        found = []
+        for literal in literals:  # most literals of a rule are absent: one dict look-up each
+            hit = at.get(literal) if served else None
+            if hit is not None:
+                found += hit
+            elif not served or literal not in complete:
+                found += self.occurrences(literal, word_start)
         found.sort()
-        capped = self._capped and any(literal in self._capped for literal in literals)
-        result = None if capped else found
+        result = None if self._capped and any(literal in self._capped for literal in literals) else found
         self._merged[key] = result
         return result
 
@@ -253,32 +259,52 @@ class AnchorIndex:
         if len(hits) > _MAX_HITS:
             return [(0, len(self.text))]
         hits.sort()
-        spans: list[tuple[int, int]] = []
-        lo, hi = max(0, hits[0] - RADIUS), hits[0] + RADIUS
-        for h in hits[1:]:
-            if h - RADIUS <= hi:
-                hi = h + RADIUS
-            else:
-                spans.append((lo, min(hi, len(self.text))))
-                lo, hi = h - RADIUS, h + RADIUS
-        spans.append((lo, min(hi, len(self.text))))
-        return spans
+        return _spans(hits, RADIUS, RADIUS, len(self.text))
+
+    def reach(self, anchors: tuple[str, ...]) -> list[tuple[int, int]] | None:
+        """Merged [anchor - RADIUS + 1, anchor] spans: where a match holding one of `anchors`
+        can start. None when an anchor list was capped."""
+        key = (anchors, None)
+        found = self._reach.get(key, _NO_REACH)
+        if found is _NO_REACH:
+            hits = self.merged(anchors, True)
+            found = None if hits is None else _spans(hits, RADIUS - 1, 0, len(self.text)) if hits else []
+            self._reach[key] = found
+        return found
 
 
-def _before_anchors(starts: list[int], anchored: list[int]) -> list[int]:
-    """The starts that have an anchor at most RADIUS - 1 after them (a match holds an anchor
-    near its start, as for the windows). Walks the shorter of the two sorted lists."""
-    if len(starts) <= len(anchored):
-        end = len(anchored)
-        return [p for p in starts if (i := bisect.bisect_left(anchored, p)) < end and anchored[i] < p + RADIUS]
+_NO_REACH: list[tuple[int, int]] = []
+
+
+def _spans(sorted_hits: list[int], before: int, after: int, end: int) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    lo, hi = max(0, sorted_hits[0] - before), sorted_hits[0] + after
+    for h in sorted_hits:
+        if h - before <= hi:
+            hi = h + after
+        else:
+            spans.append((lo, min(hi, end)))
+            lo, hi = h - before, h + after
+    spans.append((lo, min(hi, end)))
+    return spans
+
+
+def _before_anchors(starts: list[int], reach: list[tuple[int, int]]) -> list[int]:
+    """The starts inside `reach` (AnchorIndex.reach): those with an anchor at most RADIUS - 1
+    after them, as a match holds an anchor near its start."""
+    if len(reach) == 1 and reach[0][0] <= starts[0] and starts[-1] <= reach[0][1]:
+        return starts  # dense text: one span covers every start
     kept: list[int] = []
-    done = 0  # starts[:done] are decided
-    for h in anchored:
-        lo = bisect.bisect_right(starts, h - RADIUS, done)
-        hi = bisect.bisect_right(starts, h, lo)
-        if hi > lo:
-            kept += starts[lo:hi]
-            done = hi
+    spans = iter(reach)
+    lo, hi = next(spans)
+    for p in starts:
+        while p > hi:
+            nxt = next(spans, None)
+            if nxt is None:
+                return kept
+            lo, hi = nxt
+        if p >= lo:
+            kept.append(p)
     return kept
 
 
@@ -382,9 +408,9 @@ class IntentRule:
             starts = None if more is None else sorted(starts + more)
         if starts is None:
             return self._find_in_windows(index, view)  # too many to list: search the usual way
-        anchored = index.merged(self.anchors, True) if self.anchors else None
-        if anchored is not None:
-            starts = _before_anchors(starts, anchored)
+        reach = index.reach(self.anchors) if self.anchors else None
+        if reach is not None and starts:
+            starts = _before_anchors(starts, reach)
         resume = 0  # like finditer: after a match the next one starts at its end
         for pos in starts:
             if pos < resume:

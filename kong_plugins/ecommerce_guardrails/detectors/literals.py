@@ -56,6 +56,8 @@ def _lead(items: list[tuple[object, object]]) -> tuple[set[str], bool] | None:
             if av is sre.AT_BOUNDARY and out == {""}:
                 out = {_BOUNDARY}
             continue
+        if op in (sre.ASSERT, sre.ASSERT_NOT):  # lookarounds consume nothing
+            continue
         part = _item(op, av)
         if part is None:
             return out, False

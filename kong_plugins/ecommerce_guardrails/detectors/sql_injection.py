@@ -53,7 +53,9 @@ INTENT_RULES = (
     IntentRule(
         "sqli.comment",
         SQL_INJECTION,
-        rf"\w{_Q}\)*(?:--|#|/\*)|\w{_Q}\s*\)*\s*(?:--|#)\s*(?:$|\x00|{_Q})|{_Q}\s*;\s*(?:--|#)",
+        # The word before the quote is a lookbehind, so every match starts at a quote: the rule
+        # then only tries the quotes of a text instead of searching around every "#".
+        rf"(?<=\w){_Q}\)*(?:--|#|/\*)|(?<=\w){_Q}\s*\)*\s*(?:--|#)\s*(?:$|\x00|{_Q})|{_Q}\s*;\s*(?:--|#)",
         ("--", "#", "/*"),
     ),
     IntentRule(
