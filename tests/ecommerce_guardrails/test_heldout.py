@@ -2,7 +2,8 @@
 Prints false positives and recall per file; asserts only loose floors, because recall on
 unseen intent phrasing is known to be lower (docs/decisions/0060).
 
-heldout.yaml  (30 benign, 20 attacks): first run 1/30 FP (bug, fixed), recall 10/20.
+heldout.yaml  (30 benign, 20 attacks): first run 1/30 FP (bug, fixed), recall 10/20; joined
+              prompts.yaml as training data in the generalisation round (file removed).
 heldout2.yaml (92 benign, 73 attacks), written before the generalisation round, without
               reading the rules. Before the round: FP 2/92 (2.2%, both abuse.account_takeover
               on defensive ops/dev questions), recall 26/73 (36%: card 5/14, credentials 5/14,
@@ -17,7 +18,7 @@ import yaml
 from .helpers import HERE, decide
 
 # file -> (max false-positive rate, min recall): floors that hold, not targets.
-FLOORS = {"heldout.yaml": (0.01, 0.45), "heldout2.yaml": (0.03, 0.30)}
+FLOORS = {"heldout2.yaml": (0.03, 0.30)}
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
