@@ -7,7 +7,8 @@ heldout.yaml  (30 benign, 20 attacks): first run 1/30 FP (bug, fixed), recall 10
 heldout2.yaml (92 benign, 73 attacks), written before the generalisation round, without
               reading the rules. Before the round: FP 2/92 (2.2%, both abuse.account_takeover
               on defensive ops/dev questions), recall 26/73 (36%: card 5/14, credentials 5/14,
-              SQL 10/14, abuse 6/31).
+              SQL 10/14, abuse 6/31). Measured once after the round (not tuned on since): FP 2/92
+              (the same two), recall 34/73 (47%: card 5/14, credentials 5/14, SQL 13/14, abuse 11/31).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import yaml
 from .helpers import HERE, decide
 
 # file -> (max false-positive rate, min recall): floors that hold, not targets.
-FLOORS = {"heldout2.yaml": (0.03, 0.30)}
+FLOORS = {"heldout2.yaml": (0.03, 0.40)}
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
