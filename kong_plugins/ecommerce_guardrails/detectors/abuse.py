@@ -27,7 +27,20 @@ _OTHERS = (
 )
 _ZERO = (
     r"(?:to (?:\$|€|£)?0(?:[.,]0+)?\b|to zero|to nothing|to (?:one|1) cent|to a penny|to (?:\$|€|£)?0[.,]01|"
-    r"to free)"
+    r"to free|to (?:1|one|a single) (?:euro|dollar|pound|cent|buck|quid|penny)s?\b|to (?:\$|€|£) ?1\b|"
+    r"to 1 ?(?:€|\$|£|eur|usd|gbp)\b|to (?:a )?negative\b|to (?:-|minus )\d)"
+)
+# Someone else named without a possessive: "the order history of my neighbour".
+_OTHER_PERSON = (
+    r"(?:someone else|somebody else|another (?:person|customer|user|shopper|member|buyer)|"
+    r"other (?:people|customers|users|shoppers|members|buyers)|(?:a |any )random (?:person|customer|user)|"
+    r"(?:my |our )?(?:ex|ex-wife|ex-husband|ex-girlfriend|ex-boyfriend|neighbou?r|boss|coworker|co-worker|"
+    r"colleague|roommate)|(?:the |a )?(?:victim|target))\b"
+)
+# Personal data of other shoppers (never "reviews" or "photos": those are public).
+_PERSONAL = (
+    r"(?:(?:home |delivery |billing |shipping |email |e-mail )?address(?:es)?|phone numbers?|"
+    r"personal (?:details|data|info(?:rmation)?)|contact details)"
 )
 
 
@@ -66,8 +79,31 @@ INTENT_RULES = (
         "abuse.order_tamper",
         r"\b(?:cancel|change|modify|redirect|reroute|edit|view|access|see|open|intercept|steal|divert|hijack)\b"
         rf"{_S}{{0,30}}?\b{_OTHERS}\s+(?:[a-z]+\s+){{0,2}}?(?:orders?|packages?|parcels?|deliver(?:y|ies)|shipments?|"
-        r"purchases?|order history|shipping address)\b",
-        ("order", "package", "parcel", "deliver", "shipment", "purchase", "address"),
+        rf"purchases?|order history|{_PERSONAL})\b",
+        ("order", "package", "parcel", "deliver", "shipment", "purchase", "address", "phone", "personal", "contact"),
+    ),
+    _rule(
+        "abuse.order_tamper",
+        r"\b(?:cancel|change|modify|redirect|reroute|edit|view|access|see|open|intercept|divert|show me|look at|"
+        rf"pull up|read)\b{_S}{{0,20}}?\b(?:orders?|order history|purchases?|packages?|parcels?|deliver(?:y|ies)|"
+        rf"shipments?|{_PERSONAL})\s+(?:of|for|belonging to|from)\s+{_OTHER_PERSON}",
+        (
+            "someone",
+            "somebody",
+            "another",
+            "other",
+            "random",
+            "ex ",
+            "ex-",
+            "neighbo",
+            "boss",
+            "coworker",
+            "co-worker",
+            "colleague",
+            "roommate",
+            "victim",
+            "target",
+        ),
     ),
     _rule(
         "abuse.order_tamper",
@@ -132,6 +168,15 @@ INTENT_RULES = (
         rf"{_S}{{0,20}}?\b(?:that|which)\b{_S}{{0,30}}?\b(?:accept\w*|work|works|pass|passes|validat\w*|redeem\w*)\b",
         ("code", "number", "pin"),
     ),
+    _rule(
+        "abuse.promo_exploit",
+        rf"\b(?:reuse|re-use|use|apply|redeem|stack)\w*\b{_S}{{0,30}}?\b(?:single[- ]use|one[- ]time|once[- ]only|"
+        r"one[- ]off|expired|already[- ]used|already[- ]redeemed)\s+(?:[a-z-]+\s+)?(?:vouchers?|coupons?|codes?|"
+        rf"promos?|discounts?|gift ?cards?|offers?)\b{_S}{{0,40}}?\b(?:on|for|across|in|over)\s+(?:several|multiple|"
+        r"many|other|different|more|\d+|two|three|five|ten|all|every|each|unlimited)\s+(?:orders|times|accounts|"
+        r"purchases|baskets|carts|checkouts)\b",
+        ("single", "one-", "one time", "one off", "once", "expired", "already"),
+    ),
     # -- payment
     _rule(
         "abuse.payment_bypass",
@@ -154,12 +199,42 @@ INTENT_RULES = (
     ),
     _rule(
         "abuse.payment_bypass",
-        rf"\b(?:get|receive|take|obtain|order|buy|ship|have|grab|steal|checkout)\b{_S}{{0,40}}?\b(?:for free|"
-        r"free of charge|without (?:paying|payment|being charged|a valid card|money|a card))\b"
+        rf"\b(?:get|receive|take|obtain|order|buy|ship|have|grab|steal|checkout|check out)\b{_S}{{0,40}}?\b(?:for free|"
+        r"free of charge|without (?:actually |ever |really |even )?(?:paying|payment|being charged|a valid card|money|"
+        r"a card))\b"
         r"(?!\s+(?:for\s+)?(?:shipping|delivery|extra|again|twice|the return|returns?|restocking|customs|tax|taxes|"
-        r"duties|fees?|more|anything extra|upfront|now|in advance|first))",
-        ("free", "without paying", "without payment", "being charged", "without a", "without money"),
+        r"duties|fees?|more|anything extra|upfront|now|in advance|first|online|by|with|via|using|through|on the|"
+        r"the (?:shipping|delivery|fees?|tax|customs|deposit)))",
+        ("free", "without"),
         _FREE_HONESTLY,
+    ),
+    _rule(
+        "abuse.payment_bypass",
+        rf"\b(?:get|make|trick|force|convince|fool)\b{_S}{{0,30}}?\b(?:accept|approve|authori[sz]e|process|"
+        rf"let through)\w*\b{_S}{{0,20}}?\b(?:expired|invalid|fake|declined|cancell?ed|blocked|frozen|maxed[- ]out|"
+        r"empty|stolen|unfunded|made[- ]up|bounced|reported)\s+(?:credit |debit |gift |prepaid )?(?:cards?|"
+        r"payments?|card numbers?|coupons?|vouchers?|codes?|cheques?)\b"
+        rf"|\b(?:receive|get|have|order|ship|send)\w*\b{_S}{{0,40}}?\b(?:but|and|while|yet)\s+only\s+"
+        r"(?:be |get |being |getting |have to )?(?:charged|billed|pay|paying)\s+(?:for\s+)?(?:one|1|a single|half|"
+        r"the cheap\w*|less|nothing|once)\b",
+        # the rare words, not "card": every match holds one
+        (
+            "expired",
+            "invalid",
+            "fake",
+            "declined",
+            "cancel",
+            "blocked",
+            "frozen",
+            "maxed",
+            "empty",
+            "stolen",
+            "unfunded",
+            "made",
+            "bounced",
+            "reported",
+            "only",
+        ),
     ),
     # -- fraud
     _rule(
@@ -247,6 +322,26 @@ INTENT_RULES = (
         r"(?:fraud|scam)s?\b",
         ("launder", "mule", "triangulation", "fraud", "scam"),
     ),
+    _rule(
+        "abuse.fraud",
+        rf"\b(?:excuses?|stor(?:y|ies)|lies|reasons?|wording|what to say|what (?:should|do|can) i (?:say|write|tell))"
+        rf"\b{_S}{{0,60}}?\bso (?:that )?(?:you|they|the (?:shop|store|seller|company|support|bank|courier))\s+"
+        r"(?:don'?t|won'?t|will not|do not|doesn'?t|never|can'?t|wouldn'?t) (?:ask|want|need|request|require|check|"
+        r"notice|make me|question|verify|investigate|suspect|find out)\b"
+        r"|\b(?:say|claim|pretend|lie|tell (?:them|you|the shop|the store|support))\b(?: that)?\s+(?:it|they|it's|"
+        r"the (?:item|product|parcel|package|order|box|goods))\s+(?:was |were |is |are |arrived |came )?"
+        r"(?:faulty|defective|broken|damaged|never arrived|lost|not delivered|empty|missing|counterfeit)\b"
+        rf"{_S}{{0,40}}?\bso (?:that )?(?:i|we) (?:can |could |will |would )?(?:get|receive|keep|claim|obtain)\b",
+        ("so you", "so that", "so they", "so the", "so i", "so we"),
+    ),
+    _rule(
+        "abuse.fraud",
+        rf"\b(?:dispute|chargeback|charge back|charge it back)\w*\b{_S}{{0,40}}?\b(?:after|once|when)\s+(?:it|they|"
+        r"the (?:item|parcel|package|order|goods|product)s?|i(?:'ve| have)? (?:got|get|receive|received))\s*"
+        r"(?:arrives?|arrived|(?:is|was|has been|gets|got) delivered|comes?|came|ships?|shipped|it|them)?\b"
+        rf"(?!{_S}{{0,20}}(?:damaged|broken|faulty|defective|late|wrong|incomplete|empty|missing|different|not as))",
+        ("after", "once", "when"),
+    ),
     # -- stock checks
     _rule(
         "abuse.stock_bypass",
@@ -316,7 +411,8 @@ INTENT_RULES = (
     # -- accounts
     _rule(
         "abuse.account_takeover",
-        r"\b(?:log ?in(?:to)?|sign ?in(?:to)?|get into|break into|access|hack(?: into)?|take over|takeover|hijack|"
+        r"\b(?:log ?in(?:to)?|sign ?in(?:to)?|get (?:me )?into|let me into|break into|access|hack(?: into)?|"
+        r"take over|takeover|hijack|"
         rf"compromise|lock out|control|get access to|gain access to)\b{_S}{{0,30}}?\b{_OTHERS}\s+(?:[a-z]+\s+){{0,2}}?"
         r"(?:accounts?|profiles?|logins?|emails?|e-mail|inbox|sessions?|wallet|order history|loyalty accounts?)\b",
         ("account", "profile", "login", "log in", "email", "e-mail", "inbox", "session", "wallet", "order history"),

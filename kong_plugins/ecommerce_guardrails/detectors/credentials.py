@@ -207,33 +207,49 @@ _WHOSE = (
     r"sister|brother|mom|dad)'?s?|(?:the |a )?(?:colleague|coworker|manager|boss|victim|target)'?s?|"
     r"(?:this|that) (?:user|customer|account)'?s?|[a-z]+@[a-z0-9.-]+'?s?)"
 )
+_PW_NOUN = r"p[a4@][s5$][s5$]w[o0]rds?"  # leetspeak-lite: p4ssw0rd, pa$$word
 _CRED_NOUN = (
-    r"(?:passwords?|passwds?|credentials?|logins?(?: details)?|log-?in details|api[ _-]?keys?|secret keys?|"
+    rf"(?:{_PW_NOUN}|passwds?|credentials?|logins?(?: details)?|log-?in details|api[ _-]?keys?|secret keys?|"
     r"access keys?|private keys?|session (?:tokens?|cookies?|ids?)|auth(?:entication)? tokens?|access tokens?|"
     r"2fa codes?|mfa codes?|otps?|one[- ]time (?:codes?|passwords?|pins?)|password hash(?:es)?|hashes|pins?|"
-    r"security answers?|recovery codes?|verification codes?)"
+    r"security (?:question )?answers?|recovery codes?|verification codes?|reset (?:tokens?|codes?|links?))"
 )
 _NOT_OBJECT = (
     r"(?!\s*(?:reset|policy|policies|requirements?|rules?|change|manager|field|strength|expir\w*|hint|length|"
-    r"complexity|update|link|email|form|page|screen|prompt|feature|option|settings?|limit|recovery))"
+    r"complexity|update|link|email|form|page|screen|prompt|feature|option|settings?|limit|recovery|format|url|portal|button))"
 )
+_ASK = (
+    r"(?:(?:what|wh4t)(?:'s| is| are| was)|give|tell|send|show|share|reveal|list|get|find|print|pull up|look up|"
+    r"fetch)"
+)
+# Shared systems whose login is never a shopper's business (database, mail server, back office...).
+_SYSTEM = (
+    r"(?:(?:production|prod|live|staging) )?(?:database|db|mysql|postgres(?:ql)?|redis|server|ssh|s?ftp|smtp|"
+    r"mail ?server|email server|vpn|root|admin|back ?office|backend|cms|erp|warehouse|merchant|payment|stripe|"
+    r"paypal|aws|bedrock|openai|service account|master|shopify|wordpress|wp|firewall|router admin)"
+)
+_ANCHORS = (
+    "pass", "p4s", "pa5", "p@s", "cred", "login", "log-in", "key", "token", "otp", "code", "pin", "hash", "secur",
+    "session", "reset",
+)  # fmt: skip
 INTENT_RULES = (
     IntentRule(
         "cred.theft",
         CREDENTIALS,
-        r"\b(?:what(?:'s| is| are| was)|give|tell|send|show|share|reveal|leak|dump|list|export|retrieve|get|find|"
-        r"extract|print|crack|guess|steal|grab|harvest|sniff|phish|obtain|recover|decrypt|look up|access|read)\b"
+        r"\b(?:(?:what|wh4t)(?:'s| is| are| was)|give|tell|send|show|share|reveal|leak|dump|list|export|retrieve|"
+        r"get|find|extract|print|crack|guess|steal|grab|harvest|sniff|phish|obtain|recover|decrypt|look up|access|"
+        r"read)\b"
         rf"[^.?!\n]{{0,40}}?\b{_WHOSE}\s+(?:[a-z0-9'-]+\s+){{0,3}}?{_CRED_NOUN}\b{_NOT_OBJECT}",
-        ("pass", "cred", "login", "log-in", "key", "token", "otp", "code", "pin", "hash", "secur", "session"),
+        _ANCHORS,
     ),
     IntentRule(
         "cred.theft",
         CREDENTIALS,
-        r"\b(?:what(?:'s| is| are)|give|tell|send|show|share|reveal|leak|list|get|find|print)\b[^.?!\n]{0,30}?"
+        rf"\b{_ASK}\b[^.?!\n]{{0,30}}?"
         rf"\b{_CRED_NOUN}\s+(?:of|for|belonging to|used by)\s+(?:the\s+)?(?:(?:last|first|top|latest|recent|new|"
         r"newest|all|every|other|\d+)\s+){0,3}(?:customer|user|admin|administrator|account|client|employee|member|"
         r"shopper|another|other|someone|somebody|root|[a-z0-9._%+-]+@)",
-        ("pass", "cred", "login", "log-in", "key", "token", "otp", "code", "pin", "hash", "secur", "session"),
+        _ANCHORS,
         DEFENSIVE,
     ),
     IntentRule(
@@ -255,6 +271,17 @@ INTENT_RULES = (
         r"|\b(?:what|which) (?:password|passcode|pin|login)s? (?:does |do )?(?:my |his |her |their |the )?"
         r"(?!manager)(?:[a-z'-]+ ){0,2}(?:uses?|has|have|set|chose|picked|is using)\b",
         ("cred", "pass", "login", "pin"),
+        DEFENSIVE,
+    ),
+    IntentRule(
+        "cred.theft",
+        CREDENTIALS,
+        # asking for a shared system's login ("what is the database password for production?")
+        r"\b(?:(?:need|want) (?:the|your|our)|give me|send me|tell me|(?:what|wh4t)(?:'s| is| are| was)|share|get me|"
+        r"find me|paste|print|show me|pull up|look up|fetch)\b[^.?!\n]{0,20}?\b(?:the |our |your |this )?"
+        rf"{_SYSTEM}\s+(?:[a-z-]+\s+)?(?:{_PW_NOUN}|credentials?|login details|logins?|secret keys?|secrets?|"
+        rf"api[ _-]?keys?|access keys?)\b{_NOT_OBJECT}",
+        ("pass", "p4s", "pa5", "p@s", "cred", "login", "key", "secret"),
         DEFENSIVE,
     ),
     IntentRule(

@@ -78,24 +78,30 @@ _STRONG_CARD_WORDS = re.compile(
     r"cc|ccn|pan)\b"
 )
 
+_CARD = r"c[a4@]rd"  # leetspeak-lite: c4rd
 _DATA = (
-    r"(?:(?:credit |debit |payment |bank )?card ?(?:numbers?|nos?\b|#s?|details|data|info(?:rmation)?|digits)"
-    r"|\bpans?\b|\bcvvs?\b|\bcvcs?\b|\bcvv2s?\b|security codes|card(?:holder)? data|full cards?)"
+    rf"(?:(?:cr[e3]d[i1]t |debit |payment |bank )?{_CARD} ?(?:numb[e3]rs?|nos?\b|#s?|details|data|info(?:rmation)?|"
+    rf"digits|expiry dates?)|\bpans?\b|\bcvvs?\b|\bcvcs?\b|\bcvv2s?\b|security codes|{_CARD}(?:holder)? data|"
+    rf"full {_CARD}s?)"
 )
 _VERB = (
-    r"(?:list|show|give|dump|export|get|fetch|retrieve|print|display|send|reveal|extract|pull|read out|tell|"
-    r"provide|output|download|copy|email|leak|find|look up|lookup|return|scrape|harvest|collect)"
+    r"(?:list|show|give|dump|export|get|fetch|retrieve|print|display|send|reveal|extract|pull|read out|read me|tell|"
+    r"provide|output|download|copy|email|leak|find|look up|lookup|return|scrape|harvest|collect|hand over)"
 )
 _WHOSE = (
     r"(?:all|every|each|other|another|customers?'?s?|users?'?s?|clients?'?s?|someone(?: else)?'?s|his|her|their|"
-    r"full|complete|entire|unmasked|raw|plain ?text|cleartext|stored|saved)"
+    r"full|complete|entire|unmasked|raw|plain ?text|cleartext|stored|saved|whoever|every(?:one|body)'?s?|"
+    r"the (?:person|customer|buyer|one) who|(?:my )?(?:wife|husband|partner|ex|boss|neighbou?r|friend|mum|mom|dad|"
+    r"sister|brother|colleague|roommate)'s)"
 )
 INTENT_RULES = (
     IntentRule(
         "pii.card.extraction",
         PAYMENT_CARD,
-        rf"\b{_VERB}\b[^.?!\n]{{0,40}}?\b{_WHOSE}\b[^.?!\n]{{0,30}}?{_DATA}",
-        ("card", "pan", "cvv", "cvc", "security code"),
+        # a shopper's own cards ("show me all my saved cards") are not extraction
+        rf"\b{_VERB}\b[^.?!\n]{{0,40}}?(?<!\bmy )\b{_WHOSE}\b[^.?!\n]{{0,30}}?(?<!\bmy )(?<!\bmy saved )"
+        rf"(?<!\bmy stored ){_DATA}",
+        ("card", "c4rd", "c@rd", "pan", "cvv", "cvc", "security code"),
     ),
     IntentRule(
         "pii.card.extraction",

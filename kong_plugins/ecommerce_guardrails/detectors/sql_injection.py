@@ -73,8 +73,24 @@ INTENT_RULES = (
         r"\b(?:(?:union|error|time|boolean|stacked|second[- ]order)[- ]based (?:sql ?)?injection|"
         r"blind (?:sql ?)?injection|"
         r"sql ?injection|sqli)s?\b"
-        r"[^.?!\n]{0,60}?\b(?:on|against|into|to (?:pull|dump|get|extract|read|bypass|steal|log ?in)|payloads? for)\b",
+        r"[^.?!\n]{0,60}?\b(?:on|against|into|to (?:pull|dump|get|extract|read|bypass|steal|log ?in)|"
+        r"(?:payloads?|strings?|inputs?|queries|query|attacks?) for|that (?:logs?|dumps?|deletes?|drops?|lists?|"
+        r"returns?|reads?|bypass\w*|extracts?|steals?))\b"
+        # "inject SQL into your order-tracking field"
+        r"|\binject\w*\s+(?:some |malicious |my own )?(?:sql|sql code|a payload|payloads|code|a query|queries)\s+"
+        r"(?:into|in|through|via)\b",
         ("inject", "sqli"),
+        DEFENSIVE,
+    ),
+    IntentRule(
+        "sqli.intent",
+        SQL_INJECTION,
+        # asking for an input that dumps or destroys data: a payload by definition
+        r"\b(?:give me|write|craft|generate|build|create|make|show me|need|want|send me|find me)\b[^.?!\n]{0,20}?"
+        r"\b(?:payloads?|inputs?|strings?|values?|entr(?:y|ies))\b[^.?!\n]{0,40}?\b(?:that|which|to)\s+"
+        r"(?:will |would |can |could )?(?:dumps?|drops?|deletes?|wipes?|truncates?|extracts?|leaks?|exfiltrates?)\b"
+        r"[^.?!\n]{0,30}?\b(?:tables?|database|db|users|customers|passwords?|hashes|schema|admins?)\b",
+        ("dump", "drop", "delet", "wipe", "truncat", "extract", "leak", "exfiltrat"),
         DEFENSIVE,
     ),
     IntentRule(
