@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import sys
+import threading
+from collections.abc import Callable
 from typing import Any
 
 
@@ -91,3 +93,17 @@ def patch_eager_debug_strings() -> None:
                 listener.write_error(fd, msgid, str(ex))
 
     listener.Server.handle = handle
+
+
+def start_native_thread(fn: Callable[[], None]) -> None:
+    """Run `fn` in an OS thread even under gevent's monkey patching (where threading.Thread is a
+    greenlet): for C work that releases the GIL, such as compiling the guardrails prefilter."""
+    try:
+        from gevent import monkey
+
+        if monkey.is_module_patched("threading"):
+            monkey.get_original("_thread", "start_new_thread")(fn, ())
+            return
+    except ImportError:
+        pass
+    threading.Thread(target=fn, daemon=True).start()

@@ -14,6 +14,7 @@ from kong_plugins.ecommerce_guardrails.detectors import (
     Finding,
     abuse,
     credentials,
+    intent_patterns,
     lowered,
     payment_card,
     sql_injection,
@@ -36,6 +37,8 @@ def _share_anchors() -> None:
 
 
 _share_anchors()
+
+__all__ = ["Decision", "detect", "evaluate", "intent_patterns"]
 
 
 @dataclass

@@ -13,9 +13,12 @@ from kong_plugins import __version__
 from kong_plugins.core.client_api import detect_client_api
 from kong_plugins.core.errors import GatewayError
 from kong_plugins.core.identity import IdentitySettings
+from kong_plugins.core.logging import log_event
 from kong_plugins.core.phase import Event, phase_handler
+from kong_plugins.core.server import start_native_thread
 from kong_plugins.core.shared import load_identity
-from kong_plugins.ecommerce_guardrails.engine import evaluate
+from kong_plugins.ecommerce_guardrails import prefilter
+from kong_plugins.ecommerce_guardrails.engine import evaluate, intent_patterns
 from kong_plugins.ecommerce_guardrails.policy import Policy
 from kong_plugins.ecommerce_guardrails.report import report
 from kong_plugins.ecommerce_guardrails.schema import SCHEMA
@@ -34,6 +37,7 @@ class Plugin:
     def __init__(self, config: dict[str, Any]) -> None:
         self.identity_settings = IdentitySettings.from_config(config)
         self.policy = Policy.from_config(config)
+        prefilter.ensure(intent_patterns(), start_native_thread, _prefilter_ready)  # once per process
 
     @phase_handler(NAME, "access")
     def access(self, kong: Any, event: Event) -> None:
@@ -62,3 +66,8 @@ class Plugin:
             kong.service.request.set_raw_body(decision.body)
             rules = sorted({f.rule_id for f, a in decision.outcomes if a == "mask"})
             kong.response.set_header(MASKED_HEADER, ",".join(rules))
+
+
+def _prefilter_ready(how: str, seconds: float) -> None:
+    level = "warn" if how == "failed" else "info"
+    log_event("guardrail_prefilter", level=level, plugin=NAME, decision=how, latency_ms=round(seconds * 1000))

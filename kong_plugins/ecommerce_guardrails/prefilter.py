@@ -1,0 +1,165 @@
+"""A Hyperscan prefilter over every intent rule: one pass over the text says which rules can
+match at all, and only those run their Python regex.
+
+Hyperscan's prefilter mode compiles each pattern to an automaton that matches a superset of
+what the pattern matches (lookarounds dropped, bounded repeats widened), so a rule it does not
+report cannot match and skipping it changes no decision. On a 10 KB prompt of trap-word shop
+questions it reports one or two of ~60 rules where the Python path would try them all.
+
+Compiling takes seconds, so the database is built once and kept in a file named by a hash of
+the patterns and the Hyperscan version: at image build (Dockerfile.kong runs
+`python -m kong_plugins.ecommerce_guardrails.prefilter DIR`), else in a background thread of
+the first plugin server that needs it. Until it is loaded, and where Hyperscan is not
+installed (no aarch64 wheel) or the text is not ASCII, the Python path runs alone. Decision
+docs/decisions/0092-guardrails-hyperscan-prefilter.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+try:
+    import hyperscan
+except ImportError:  # optional: no wheel for this platform
+    hyperscan = None  # type: ignore[assignment]
+
+DIR_ENV = "GUARDRAILS_PREFILTER_DIR"
+
+
+class Prefilter:
+    """Which of `count` patterns (by position) may match an ASCII text."""
+
+    __slots__ = ("database", "count", "_scratch")
+
+    def __init__(self, database: Any, count: int) -> None:
+        self.database = database
+        self.count = count
+        self._scratch = hyperscan.Scratch(database)
+
+    def flagged(self, text: str) -> set[int] | None:
+        """The positions of the patterns that may match; None when it cannot tell (non-ASCII)."""
+        if not text.isascii():
+            return None
+        hits: set[int] = set()
+
+        def on_match(pattern_id: int, start: int, end: int, flags: int, context: Any) -> None:
+            hits.add(pattern_id)
+
+        data = text.encode("ascii")
+        try:
+            self.database.scan(data, match_event_handler=on_match, scratch=self._scratch)
+        except hyperscan.ScratchInUseError:  # another OS thread is scanning: give this one its own
+            self.database.scan(data, match_event_handler=on_match, scratch=hyperscan.Scratch(self.database))
+        return hits
+
+
+_current: list[Prefilter | None] = [None]
+_started: set[str] = set()
+
+
+def current() -> Prefilter | None:
+    return _current[0]
+
+
+def key(patterns: Sequence[str]) -> str:
+    digest = hashlib.sha256(str(getattr(hyperscan, "__version__", "")).encode())
+    for pattern in patterns:
+        digest.update(pattern.encode("utf-8") + b"\0")
+    return digest.hexdigest()[:24]
+
+
+def default_dir() -> Path:
+    return Path(os.environ.get(DIR_ENV) or Path(tempfile.gettempdir()) / "kong-guardrails-prefilter")
+
+
+def compile_database(patterns: Sequence[str]) -> Any:
+    flags = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY | hyperscan.HS_FLAG_SINGLEMATCH
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    database.compile(
+        expressions=[p.encode("utf-8") for p in patterns],
+        ids=list(range(len(patterns))),
+        elements=len(patterns),
+        flags=[flags] * len(patterns),
+    )
+    return database
+
+
+def load(patterns: Sequence[str], directory: Path) -> Prefilter | None:
+    path = directory / f"{key(patterns)}.hsdb"
+    try:
+        blob = path.read_bytes()
+        return Prefilter(hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK), len(patterns))
+    except (OSError, hyperscan.error):
+        return None
+
+
+def build(patterns: Sequence[str], directory: Path) -> Prefilter:
+    """Compile and store (atomically, so concurrent builders cannot leave half a file)."""
+    database = compile_database(patterns)
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+    with os.fdopen(fd, "wb") as out:
+        out.write(hyperscan.dumpb(database))
+    os.replace(tmp, directory / f"{key(patterns)}.hsdb")
+    return Prefilter(database, len(patterns))
+
+
+Ready = Callable[[str, float], None]  # (how: "loaded" | "built" | "failed", seconds)
+
+
+def ensure(
+    patterns: Sequence[str],
+    spawn: Callable[[Callable[[], None]], None],
+    on_ready: Ready | None = None,
+    directory: Path | None = None,
+) -> None:
+    """Load the stored database now (a few ms), or build it with `spawn` (a native thread: the
+    compile releases the GIL, so requests keep being served meanwhile). Once per pattern set."""
+    if hyperscan is None or not patterns:
+        return
+    directory = directory or default_dir()
+    wanted = key(patterns)
+    if wanted in _started:
+        return
+    _started.add(wanted)
+    started = time.monotonic()
+    loaded = load(patterns, directory)
+    if loaded is not None:
+        _current[0] = loaded
+        if on_ready is not None:
+            on_ready("loaded", time.monotonic() - started)
+        return
+
+    def background() -> None:
+        try:
+            _current[0] = build(patterns, directory)
+            how = "built"
+        except Exception:  # noqa: BLE001 - a missing prefilter only costs speed
+            how = "failed"
+        if on_ready is not None:
+            on_ready(how, time.monotonic() - started)
+
+    spawn(background)
+
+
+def main() -> None:
+    """`python -m kong_plugins.ecommerce_guardrails.prefilter [DIR]`: build the database (image build)."""
+    from kong_plugins.ecommerce_guardrails.engine import intent_patterns
+
+    if hyperscan is None:
+        print("hyperscan is not installed: the guardrails run without a prefilter", file=sys.stderr)
+        return
+    directory = Path(sys.argv[1]) if len(sys.argv) > 1 else default_dir()
+    build(intent_patterns(), directory)
+    print(f"guardrails prefilter stored in {directory}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
