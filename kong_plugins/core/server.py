@@ -28,8 +28,9 @@ def serve(name: str, handler_module: str) -> None:
     from kong_pdk.cli import start_dedicated_server
 
     patch_partial_sends()
-    patch_eager_debug_strings()
-    if any(a in ("-g", "--gevent") for a in argv):
+    gevent = any(a in ("-g", "--gevent") for a in argv)
+    patch_eager_debug_strings(gevent)
+    if gevent:
         patch_gevent_events()
 
     start_dedicated_server(name, module.Plugin, module.VERSION, module.PRIORITY, module.SCHEMA)
@@ -39,10 +40,38 @@ MAX_IDLE_EVENT_GREENLETS = 64
 
 
 class _Reader:
-    __slots__ = ("read",)
+    """What msgpack.Unpacker reads from: the socket's own recv, without kong-pdk's wrapper."""
 
     def __init__(self, read: Callable[[int], bytes]) -> None:
         self.read = read
+        self.answered = False
+
+    def close(self) -> None:
+        pass
+
+
+class _GeventReader(_Reader):
+    """After an answer the next message is Kong's next call, which has not arrived yet: wait
+    for the socket to become readable before `recv`, instead of a `recv` that fails with
+    EAGAIN (a syscall and an exception) and then waits. Its own io watcher, closed with the
+    connection; public gevent API only."""
+
+    def __init__(self, sock: Any) -> None:
+        from gevent import get_hub
+
+        super().__init__(self._read)
+        self._recv = sock.recv
+        self._hub = get_hub()
+        self._watcher = self._hub.loop.io(sock.fileno(), 1)
+
+    def _read(self, n: int) -> bytes:
+        if self.answered:
+            self.answered = False
+            self._hub.wait(self._watcher)
+        return self._recv(n)
+
+    def close(self) -> None:
+        self._watcher.close()
 
 
 def _dumping(argv: list[str]) -> bool:
@@ -74,7 +103,7 @@ def send_message(fd: Any, data: bytes) -> None:
         fd.sendall(memoryview(data)[sent:])
 
 
-def patch_eager_debug_strings() -> None:
+def patch_eager_debug_strings(gevent: bool = False) -> None:
     """kong-pdk 0.36's RPC loop formats two debug strings for every message, with the whole
     message in them (`"... args: %s" % (args,)`), before the logger drops them at the default
     level: a repr of every request and response body, on every PDK call (a 500 KB body read
@@ -95,8 +124,14 @@ def patch_eager_debug_strings() -> None:
         return cmd[0].lower() + listener.cmdre.sub(lambda m: f"{m.group(1)}_{m.group(2).lower()}", cmd[1:])
 
     def handle(self: Any, fd: Any, address: Any, *_: Any) -> None:
-        # Unpacker reads through `.read`; the socket's own recv, without kong-pdk's wrapper frame.
-        unpacker = msgpack.Unpacker(_Reader(fd.recv), strict_map_key=False, read_size=65536)
+        reader = _GeventReader(fd) if gevent else _Reader(fd.recv)
+        try:
+            serve_connection(self, fd, reader)
+        finally:
+            reader.close()
+
+    def serve_connection(self: Any, fd: Any, reader: _Reader) -> None:
+        unpacker = msgpack.Unpacker(reader, strict_map_key=False, read_size=65536)
         server = self.ps
         for _kind, msgid, method, args in unpacker:
             try:
@@ -116,6 +151,7 @@ def patch_eager_debug_strings() -> None:
                 listener.write_error(fd, msgid, str(ex))
             else:
                 send_message(fd, msgpack.packb([1, msgid, None, ret]))
+            reader.answered = True
 
     listener.Server.handle = handle
 
