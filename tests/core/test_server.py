@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,23 @@ def test_interleaved_events_keep_their_own_state(server: Server) -> None:
     assert call(server.step(one["EventId"], "one")) == ("kong.request.get_header", ["b:one"])
     assert server.step(one["EventId"], None)["Data"] == "ret"
     assert server.step(two["EventId"], None)["Data"] == "ret"
+
+
+def test_events_that_wait_on_io_run_concurrently_and_answer_on_any_connection(server: Server) -> None:
+    """Handlers that sleep (gevent) before and between PDK calls: the hub resumes them, and
+    each answers the greenlet that is waiting for its next message."""
+
+    def one(tag: str) -> list[Any]:
+        first = server.handle("sleeps")
+        second = server.step(first["EventId"], tag)
+        return [call(first), call(second), server.step(first["EventId"], None)["Data"]]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(one, [f"t{i}" for i in range(16)]))
+    for i, (first, second, last) in enumerate(results):
+        assert first == ("kong.request.get_header", ["a"])
+        assert second == ("kong.request.get_header", [f"b:t{i}"])
+        assert last == "ret"
 
 
 def test_exit_is_sent_without_waiting_and_ends_the_event(server: Server) -> None:

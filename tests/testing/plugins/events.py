@@ -5,6 +5,7 @@ behaviour of the patched event loop; tests drive it with raw RPC calls."""
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,11 @@ class Plugin:
                 kong.request.get_header(f"caught:{exc}")
         elif mode == "log_args":
             kong.log.notice(Path("/x"), 1, "s", [1], {"k": 2}, None)
+        elif mode == "sleeps":  # waits on the gevent hub before and between PDK calls
+            time.sleep(0.05)
+            first = kong.request.get_header("a")
+            time.sleep(0.05)
+            kong.request.get_header(f"b:{first}")
         elif mode == "report":
             kong.request.get_header("|".join(SEEN))
 
