@@ -138,3 +138,10 @@ def test_unknown_instance_and_namespace_errors_keep_kongs_texts(server: Server) 
         server.rpc.call("plugin.HandleEvent", {"InstanceId": 9999, "EventName": "access"})
     with pytest.raises(RpcServerError, match="RPC for other is not supported"):
         server.rpc.call("other.Thing", {})
+
+
+def test_a_message_larger_than_the_socket_buffer_arrives_whole(server: Server) -> None:
+    first = server.handle("calls")
+    big = "y" * 900_000  # a Unix socket takes ~200 KB per send; the rest goes out with sendall
+    assert call(server.step(first["EventId"], big)) == ("kong.request.get_header", [f"b:{big}"])
+    assert server.step(first["EventId"], None)["Data"] == "ret"
