@@ -1,4 +1,5 @@
-"""kong-pdk round-trip cost: gevent (-g) vs threads mode, through the harness's Kong-side RPC.
+"""kong-pdk round-trip cost: gevent (-g) vs threads mode, and gevent with our start-up patches
+(core.server), through the harness's Kong-side RPC.
 
 For each mode: one dedicated server (bench/plugins/pdk_loop.py), an access event with N cheap
 PDK calls (kong.request.get_header), sequential and with 10 concurrent clients. Prints the
@@ -23,6 +24,8 @@ from kong_plugins.testing.kong.request import KongRequest
 from kong_plugins.testing.kong.runner import ExternalPlugin, PluginConfig
 
 PLUGIN = str(Path(__file__).with_name("plugins") / "pdk_loop.py")
+# the same plugin started through kong_plugins.core.server.serve (our kong-pdk patches, 0046)
+PLUGIN_OURS = str(Path(__file__).with_name("plugins") / "pdk_loop_ours.py")
 CALLS = 4  # PDK calls per event, about what one of our plugins makes
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -32,14 +35,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
-def run(mode: RunMode, events: int, concurrency: int) -> tuple[float, float, float, float]:
+def run(mode: RunMode, events: int, concurrency: int, script: str = PLUGIN) -> tuple[float, float, float, float]:
     node = KongNode()
     with tempfile.TemporaryDirectory(prefix="kb-", dir="/tmp") as prefix:
-        server = PluginServer.for_script(PLUGIN, prefix, mode=mode, error_log=node.error_log).start()
+        server = PluginServer.for_script(script, prefix, mode=mode, error_log=node.error_log).start()
         try:
             assert server.info is not None and server.pid is not None
             plugin = ExternalPlugin(server.info, server.socket, node, rpc_timeout=10)
-            config = PluginConfig(str(uuid.uuid4()), "pdk_loop", {"calls": CALLS}, seq=1)
+            config = PluginConfig(str(uuid.uuid4()), Path(script).stem, {"calls": CALLS}, seq=1)
 
             def one(_: int) -> None:
                 req = KongRequest(method="GET", path="/", raw_query="", headers={"x-bench": ["1"]}, body=b"")
@@ -98,10 +101,12 @@ def main() -> None:
         f"{'mode':8} {'clients':>7} {'µs/round trip':>14} {'server CPU µs/PDK call':>23} "
         f"{'harness CPU µs/PDK call':>24} {'events/s':>9}"
     )
-    for mode in ("threads", "gevent"):
+    for mode, script in (("threads", PLUGIN), ("gevent", PLUGIN), ("ours", PLUGIN_OURS)):
         for conc in (1, 10):
-            rt, cpu, own, eps = run(mode, events, conc)  # type: ignore[arg-type]
+            run_mode = "threads" if mode == "threads" else "gevent"
+            rt, cpu, own, eps = run(run_mode, events, conc, script)  # type: ignore[arg-type]
             print(f"{mode:8} {conc:>7} {rt:>14.1f} {cpu:>23.1f} {own:>24.1f} {eps:>9.0f}")
+    print("(ours: gevent with core.server's patches: direct greenlet switches, reused event greenlets)")
     print("\n4 concurrent events sleeping 0.2 s (kong-pdk serialises code before the first PDK call):")
     for mode in ("threads", "gevent"):
         before, after = serialisation(mode, "before"), serialisation(mode, "after")  # type: ignore[arg-type]

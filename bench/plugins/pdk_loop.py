@@ -22,10 +22,12 @@ class Plugin:
         self.sleep_after = float(config.get("sleep_after", 0))
 
     def access(self, kong: Any) -> None:
-        time.sleep(self.sleep_before)  # before the first PDK call: under kong-pdk's event lock
+        if self.sleep_before:
+            time.sleep(self.sleep_before)  # before the first PDK call: under kong-pdk's event lock
         for _ in range(self.calls):
             kong.request.get_header("x-bench")
-        time.sleep(self.sleep_after)
+        if self.sleep_after:
+            time.sleep(self.sleep_after)
 
 
 if __name__ == "__main__":

@@ -48,7 +48,8 @@ class Plugin:
         if api is ClientApi.MODELS:
             event.exit(*models_answer(self.settings, identity))
             return
-        plan = plan_call(self.settings, identity, api, path, kong.request.get_raw_body(0) or b"", kong.vault.get)
+        body = kong.request.get_raw_body(0) or b""
+        plan = plan_call(self.settings, identity, api, path, body, kong.vault.get)
         up = plan.upstream
         if up.endpoint.override:
             kong.service.set_target(up.endpoint.host, up.endpoint.port)
@@ -56,7 +57,8 @@ class Plugin:
         if query:
             kong.service.request.set_raw_query("")  # SigV4 signed no query
         kong.service.request.set_path(up.endpoint.base_path + up.path)
-        kong.service.request.set_raw_body(up.body)
+        if up.body != body:  # a native call passes the client's body through: Kong has it already
+            kong.service.request.set_raw_body(up.body)
         kong.service.request.set_headers(kong_headers(up))
         for key in logged_secrets(up):  # Kong's loggers serialize request headers (decision 0048)
             kong.log.set_serialize_value(key, "REDACTED", {"mode": "replace"})

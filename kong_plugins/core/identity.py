@@ -31,6 +31,7 @@ JWT_SHARED_KEY = "authenticated_jwt_token"  # set by Kong's jwt plugin
 class IdentitySettings:
     """The identity part of every plugin's config (see core.schema.IDENTITY_FIELDS)."""
 
+    read_jwt: bool = True  # False: no jwt plugin in front, skip the kong.ctx.shared read
     jwt_role_claim: str = "groups"
     jwt_subject_claim: str = "sub"
     jwt_role_map: Mapping[str, str] = field(default_factory=dict)
@@ -46,6 +47,7 @@ class IdentitySettings:
             return {str(k): str(v) for k, v in value.items()} if isinstance(value, Mapping) else {}
 
         return cls(
+            read_jwt=bool(conf.get("read_jwt", True)),
             jwt_role_claim=str(conf.get("jwt_role_claim") or ""),
             jwt_subject_claim=str(conf.get("jwt_subject_claim") or "sub"),
             jwt_role_map=mapping(conf.get("jwt_role_map")),

@@ -30,7 +30,8 @@ def load_identity(kong: Any, settings: IdentitySettings, *, first: bool = False)
         if identity is not None:
             return identity
     consumer = kong.client.get_consumer()
-    claims = decode_jwt_claims(kong.ctx.shared.get(JWT_SHARED_KEY)) if settings.jwt_role_claim else None
+    jwt = settings.read_jwt and bool(settings.jwt_role_claim)
+    claims = decode_jwt_claims(kong.ctx.shared.get(JWT_SHARED_KEY)) if jwt else None
     groups = kong.client.get_consumer_groups() if settings.enterprise_consumer_groups else None
     acl = kong.request.get_header("x-consumer-groups") if settings.trust_acl_header and consumer else None
     identity = resolve_identity(settings, consumer, jwt_claims=claims, consumer_groups=groups, acl_groups_header=acl)

@@ -261,6 +261,8 @@ def test_anthropic_sdk_stream_and_tools(gw, emulator):
 
 def test_boto3_converse_and_invoke_are_resigned(gw, emulator):
     client = bedrock_client(gw, "guest")
+    gw.wait_idle()
+    before = gw.rpc_stats()["plugins"]["bedrock-proxy"]["by_pdk_method"].get("kong.service.request.set_raw_body", 0)
     out = client.converse(modelId=p.HAIKU_45_US, messages=[{"role": "user", "content": [{"text": "hi"}]}])
     assert out["output"]["message"]["content"][0]["text"]
     assert out["ResponseMetadata"]["HTTPHeaders"]["x-llm-model"] == p.HAIKU_45_US
@@ -279,6 +281,10 @@ def test_boto3_converse_and_invoke_are_resigned(gw, emulator):
     ]
     assert all("AKIACLIENTOWNKEY0000" not in json.dumps(c["headers"]) for c in calls)
     assert_clean_upstream(emulator)
+    # the native body passes through unchanged: Kong already holds it, no set_raw_body
+    gw.wait_idle()
+    after = gw.rpc_stats()["plugins"]["bedrock-proxy"]["by_pdk_method"].get("kong.service.request.set_raw_body", 0)
+    assert after == before
 
 
 def test_boto3_forbidden_model_and_throttling_raise_the_right_exceptions(gw, emulator):

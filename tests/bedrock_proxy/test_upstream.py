@@ -177,3 +177,72 @@ def test_a_failing_credential_refresh_is_a_clean_502():
             u.Endpoint.parse("http://127.0.0.1:1"), "/model/m/converse", b"{}", {}
         )
     assert exc.value.http_status == 502 and "sts" not in exc.value.message
+
+
+@pytest.mark.parametrize("token", [None, "session/token+=="])
+@pytest.mark.parametrize(
+    ("url", "model", "operation", "headers", "body"),
+    [
+        (
+            "https://bedrock-runtime.us-east-1.amazonaws.com",
+            "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+            "converse",
+            {"Content-Type": "application/json", "Accept-Encoding": "identity", "Accept": "application/json"},
+            b'{"a":1}',
+        ),
+        (
+            "http://127.0.0.1:8123/prefix",
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.x",
+            "converse-stream",
+            {"Content-Type": "application/json", "Accept-Encoding": "identity"},
+            "é".encode() * 500,
+        ),
+        (
+            "https://vpce-1.bedrock-runtime.eu-west-1.vpce.amazonaws.com:8443",
+            "amazon.nova-micro-v1:0",
+            "invoke",
+            {"Content-Type": "  application/json ;  charset=utf-8 ", "X-Extra": "a  b", "User-Agent": "x"},
+            b"",
+        ),
+        (
+            "https://bedrock-runtime.us-east-1.amazonaws.com",
+            "m",
+            "converse",
+            {"Content-Type": "application/json", "content-type": "text/plain", "Expect": "100-continue"},
+            b"{}",
+        ),
+    ],
+)
+def test_the_signature_is_botocores_header_for_header(token, url, model, operation, headers, body):
+    """Signer computes SigV4 itself (botocore's SigV4Auth costs ~0.15 ms a request): the same
+    request signed by botocore at the same second gives the same headers."""
+    from datetime import UTC, datetime
+    from unittest import mock
+
+    now = 1_790_000_000.0
+    endpoint = u.Endpoint.parse(url)
+    path = u.model_path(model, operation)
+    session = boto3.Session(aws_access_key_id=AKID, aws_secret_access_key=SECRET, aws_session_token=token)
+    ours = u.Signer("eu-west-1", session=session, now=lambda: now).sign(endpoint, path, body, headers)
+
+    request = AWSRequest(method="POST", url=endpoint.url(path), data=body, headers=dict(headers))
+    when = datetime.fromtimestamp(now, UTC).replace(tzinfo=None)
+    with mock.patch("botocore.auth.get_current_datetime", return_value=when):
+        SigV4Auth(session.get_credentials().get_frozen_credentials(), "bedrock", "eu-west-1").add_auth(request)
+    theirs = {k: str(v) for k, v in request.headers.items()}
+    theirs["Host"] = endpoint.host_header
+    assert ours == theirs
+
+
+def test_the_signing_key_is_derived_once_a_day():
+    clock = [1_790_000_000.0]
+    s = u.Signer(
+        "us-east-1", session=boto3.Session(aws_access_key_id=AKID, aws_secret_access_key=SECRET), now=lambda: clock[0]
+    )
+    endpoint = u.Endpoint.parse("http://127.0.0.1:1")
+    s.sign(endpoint, "/model/m/converse", b"{}", {})
+    s.sign(endpoint, "/model/m/converse", b"{}", {})
+    assert len(s._keys) == 1
+    clock[0] += 86400
+    assert verify(s.sign(endpoint, "/model/m/converse", b"{}", {}), "/model/m/converse", b"{}")
+    assert len(s._keys) == 2

@@ -105,3 +105,49 @@ def test_identity_round_trips_through_shared_ctx():
 def test_settings_from_kong_config_with_empty_maps_as_lists():
     s = IdentitySettings.from_config({"jwt_role_map": [], "acl_group_map": [], "jwt_role_claim": "roles"})
     assert s.jwt_role_map == {} and s.jwt_role_claim == "roles"
+
+
+class _Kong:
+    """Just the PDK calls load_identity makes, recorded."""
+
+    def __init__(self, shared: dict) -> None:
+        self.calls: list[str] = []
+        self.shared = shared
+        kong = self
+
+        class Ctx:
+            class shared:  # noqa: N801 - kong.ctx.shared
+                @staticmethod
+                def get(key):
+                    kong.calls.append(f"ctx.get {key}")
+                    return kong.shared.get(key)
+
+                @staticmethod
+                def set(key, value):
+                    kong.calls.append(f"ctx.set {key}")
+                    kong.shared[key] = value
+
+        class Client:
+            @staticmethod
+            def get_consumer():
+                kong.calls.append("get_consumer")
+                return CONSUMER
+
+        self.ctx, self.client = Ctx, Client
+
+
+@pytest.mark.parametrize("read_jwt", [True, False])
+def test_read_jwt_false_skips_the_token_read(read_jwt):
+    from kong_plugins.core.shared import load_identity
+
+    token = jwt({"sub": "alice", "groups": ["gateway-admins"]})
+    kong = _Kong({"authenticated_jwt_token": token})
+    conf = {"read_jwt": read_jwt, "jwt_role_claim": "groups", "jwt_role_map": {"gateway-admins": "admin"}}
+    settings = IdentitySettings.from_config(conf)
+    identity = load_identity(kong, settings, first=True)
+    if read_jwt:
+        assert kong.calls == ["get_consumer", "ctx.get authenticated_jwt_token", "ctx.set llm_gateway_identity"]
+        assert (identity.role, identity.role_source) == ("admin", "jwt")
+    else:
+        assert kong.calls == ["get_consumer", "ctx.set llm_gateway_identity"]
+        assert identity.role_source == "consumer_tag"

@@ -196,6 +196,7 @@ def test_jwt_token_reaches_our_plugins_through_ctx_shared(gateway_factory: Any, 
     for p in service["plugins"]:
         if p["name"] in ("ecommerce-guardrails", "token-meter", "bedrock-proxy"):
             p.setdefault("config", {})["jwt_role_map"] = {"idp-admins": "admin"}
+            p["config"].pop("read_jwt", None)  # kong-local.yaml is key-auth only (decision 0093)
     doc["consumers"] = [
         {"username": "idp", "tags": ["role:guest"], "jwt_secrets": [{"key": "https://idp", "secret": IDP_SECRET}]}
     ]

@@ -113,12 +113,19 @@ def test_violations_carry_kong_messages(config: dict[str, Any], field: str, mess
         ({"type": "string", "match_any": {"patterns": ["^a", "^b"], "err": "a or b"}}, "c", "a or b"),
         ({"type": "array", "elements": {"type": "string"}, "contains": "x"}, ["y"], "expected to contain: x"),
         ({"type": "array", "elements": {"type": "string"}, "len_min": 1}, [], "length must be at least 1"),
+        # Kong 3.9.3 kong/db/schema/init.lua: "empty strings are not accepted by default"
+        ({"type": "string"}, "", "length must be at least 1"),
+        ({"type": "string", "default": "groups"}, "", "length must be at least 1"),
     ],
 )
 def test_more_kong_validators(field: dict[str, Any], value: Any, message: str) -> None:
     with pytest.raises(SchemaError) as exc:
         validate([{"f": field}], {"f": value})
     assert exc.value.errors == {"f": message}
+
+
+def test_an_empty_string_passes_only_with_an_explicit_len_min_0() -> None:
+    assert validate([{"f": {"type": "string", "len_min": 0}}], {"f": ""}) == {"f": ""}
 
 
 def test_all_violations_are_reported_at_once() -> None:

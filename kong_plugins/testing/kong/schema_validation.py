@@ -137,6 +137,8 @@ def _number_rules(field: dict[str, Any], value: float) -> str | None:
 
 
 def _string_rules(field: dict[str, Any], value: str) -> str | None:
+    if field.get("len_min") is None:  # Kong: "empty strings are not accepted by default"
+        field = {**field, "len_min": 1}
     length = _length_rules(field, len(value))
     if length is not None:
         return length
