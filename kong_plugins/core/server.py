@@ -296,6 +296,7 @@ def patch_gevent_events() -> None:
         setattr(cls, name, step)
     cls.step_error = step_error
 
+
 def start_native_thread(fn: Callable[[], None]) -> None:
     """Run `fn` in an OS thread even under gevent's monkey patching (where threading.Thread is a
     greenlet): for C work that releases the GIL, such as compiling the guardrails prefilter."""
