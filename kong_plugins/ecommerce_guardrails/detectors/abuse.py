@@ -496,9 +496,13 @@ INTENT_RULES = (
         # The attack's name counts only with a request to do it: ops and developers ask how to stop it.
         r"\b(?:help(?: me| us)?|teach me|show me(?: how to)?|walk me through|guide me|tell me how to|"
         r"how (?:do|can|could|would|should|might) (?:i|we|one|you)|how to|best way to|easiest way to|i want to|"
-        rf"i'd like to|i need to|let'?s|can you|could you|will you|please)\b{_S}{{0,40}}?\b(?:do|doing|run|running|"
+        # The verb sits in a lookahead, which the Hyperscan prefilter drops: it then looks for the
+        # rare name after a lead, not for every verb after a lead (measured 3 µs instead of ~100
+        # per 10 KB).
+        rf"i'd like to|i need to|let'?s|can you|could you|will you|please)\b(?={_S}{{0,40}}?\b(?:do|doing|run|running|"
         r"perform\w*|pull(?:ing)? off|carry(?:ing)? out|launch\w*|automat\w*|execut\w*|start|try|trying|use|using|"
-        rf"set(?:ting)? up|with|conduct\w*|commit\w*)\s+(?:a |an |some |the |mass |large[- ]scale |automated )?{_ATO}"
+        rf"set(?:ting)? up|with|conduct\w*|commit\w*)\s+(?:a |an |some |the |mass |large[- ]scale |automated )?{_ATO})"
+        rf"{_S}{{0,80}}?{_ATO}"
         rf"|\b(?:give me|write|code|build|make|create|generate|find me|send me|recommend|suggest|share|sell me|"
         rf"download|get me|need|want|looking for)\b{_S}{{0,20}}?\b(?:(?:a |an |the |some )?{_ATO}\s+{_ATO_KIT}|"
         rf"{_ATO_KIT}\s+(?:for|to (?:do|run|automate|perform|launch))\s+(?:a |an )?{_ATO})"
