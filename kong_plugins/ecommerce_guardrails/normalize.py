@@ -7,12 +7,18 @@ Two views of the scanned text are built:
 - `folded`: `clean` case-folded, common Cyrillic/Greek look-alikes mapped to Latin, and
   whitespace collapsed. Intent rules (block only, no positions) match here, plus on a
   `squeezed` copy where runs of spaced-out single characters ("s e l e c t") are joined.
+Two more block-only copies of `folded` exist only when the text shows the trick (a cheap look
+first, so ordinary text pays a few memchr calls): `decoded` (percent-encoding and HTML entities
+undone, "%27%20or%201%3d1" -> "' or 1=1") and `deleet` (leetspeak inside words undone,
+"p4ssw0rd" -> "password"; numbers, prices and codes with other digits stay as they are).
 """
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
+from urllib.parse import unquote_plus
 
 # Characters that render as nothing (or only steer layout) and are used to split keywords.
 _INVISIBLE = re.compile(
@@ -94,10 +100,99 @@ def squeeze(text: str) -> str | None:
     return _SPACED_RUN.sub(lambda m: _RUN_SEPARATORS.sub("", m.group()), text)
 
 
+# Percent-encoded bytes and HTML character references ("&#39;", "&#x27;", "&apos;").
+_PERCENT = re.compile(r"%[0-9a-f]{2}")
+_ENTITY = re.compile(r"&(?:#[0-9]+|#x[0-9a-f]+|[a-z][a-z0-9]{1,9});")
+
+
+def decode(folded: str) -> str | None:
+    """`folded` with percent-encoding and HTML entities undone (up to three layers, for
+    "%2527"), folded again; None when the text has neither."""
+    if not (("%" in folded and _PERCENT.search(folded)) or ("&" in folded and _ENTITY.search(folded))):
+        return None
+    parts = []
+    for part in folded.split(SEPARATOR):  # decoding "%00" must not split a segment
+        for _ in range(3):
+            decoded = html.unescape(unquote_plus(part))
+            if decoded == part:
+                break
+            part = decoded
+        parts.append(fold(clean(part)))
+    decoded = SEPARATOR.join(parts)
+    return decoded if decoded != folded else None
+
+
+_LEET_CHARS = "013457@$"
+# "1" is "i" (cr3d1t) as often as "l" (exp1oit): a second copy reads it as "l" when it occurs.
+_LEET = str.maketrans(_LEET_CHARS, "oieastas")
+# ASCII shape for the cheap look: letters "a", digits 0 1 3 4 5 7 "1", "@" and "$" "$", rest " ".
+_LEET_SHAPE = bytes(
+    ord("a") if chr(c).isalpha() and c < 128 else ord("1") if chr(c) in "013457" else ord("$") if chr(c) in "@$"
+    else ord(" ") for c in range(256)
+)  # fmt: skip
+# Literal patterns: re looks for their rare first byte in a C loop (bytes.find would test
+# every "a" of the shape, the frequent last byte).
+_LEET_NEEDLES = (re.compile(rb"1a"), re.compile(rb"\$a"))
+_LEET_HINT = re.compile(r"[a-z][013457@$]+[a-z]|(?<![\w@$.])[@$][a-z]")  # non-ASCII text only
+# Words mixing letters with 0 1 3 4 5 7 @ $ (a pure number never matches). Tried only where a
+# word starts, so the greedy scan back to the mixed pair is linear.
+_LEET_TOKEN = re.compile(r"(?<![a-z0-9@$])[a-z0-9@$]*(?:[a-z][013457@$]|[013457@$][a-z])[a-z0-9@$]*")
+_DOMAIN = re.compile(r"[a-z0-9-]+\.[a-z]")
+
+
+def _leet_hint(folded: str) -> bool:
+    """A digit, "@" or "$" between letters, or "@"/"$" starting a word (not an e-mail's "@")."""
+    if not any(c in folded for c in _LEET_CHARS):  # memchr each: most text stops here
+        return False
+    if not folded.isascii():
+        return any(m.group()[0] != "@" or not _DOMAIN.match(folded, m.start() + 1) for m in _LEET_HINT.finditer(folded))
+    shape = folded.encode("ascii").translate(_LEET_SHAPE)
+    needles = _LEET_NEEDLES if "@" in folded or "$" in folded else _LEET_NEEDLES[:1]
+    for needle in needles:
+        for m in needle.finditer(shape):
+            i = j = m.start()
+            while j > 0 and shape[j - 1] in b"1$":
+                j -= 1
+            if (shape[i] == ord("$") or (j > 0 and shape[j - 1] == ord("a"))) and not (
+                folded[i] == "@" and _DOMAIN.match(folded, i + 1)
+            ):
+                return True
+    return False
+
+
+def _deleet_token(m: re.Match[str]) -> str:
+    token = m.group()
+    word = token.translate(_LEET)
+    if not word.isalpha() or (len(token) < 4 and sum(map(str.isalpha, token)) < 2):
+        return token  # a code with other digits ("b2b", "128gb"), or "x1", "4k"
+    if "@" in token and _DOMAIN.match(m.string, m.end() - token[::-1].index("@")):
+        return token  # an e-mail address
+    return word
+
+
+def deleet(folded: str) -> tuple[str, str | None] | None:
+    """`folded` with leetspeak undone inside words ("cr3d1t c4rd" -> "credit card"; same
+    length), and a copy with "1" as "l" when a changed word has a "1" (else None). None when
+    nothing looks like leetspeak."""
+    if not _leet_hint(folded):
+        return None
+    text = _LEET_TOKEN.sub(_deleet_token, folded)
+    if text == folded:
+        return None
+    chars = None  # same length: the "l" copy only differs where a "1" became "i"
+    i = folded.find("1")
+    while i >= 0:
+        if text[i] == "i":
+            chars = chars or list(text)
+            chars[i] = "l"
+        i = folded.find("1", i + 1)
+    return text, "".join(chars) if chars else None
+
+
 class Views:
     """The views of one body's text segments, joined with SEPARATOR."""
 
-    __slots__ = ("clean", "folded", "squeezed", "offsets")
+    __slots__ = ("clean", "folded", "squeezed", "decoded", "deleet", "deleet_l", "offsets")
 
     def __init__(self, segments: list[str]) -> None:
         parts = [clean(s) for s in segments]
@@ -112,6 +207,15 @@ class Views:
         self.folded = collapse(folded)
         squeezed = squeeze(folded)
         self.squeezed: str | None = collapse(squeezed) if squeezed is not None else None
+        self.decoded = decode(self.folded)
+        leet = deleet(self.folded)
+        self.deleet: str | None = leet[0] if leet is not None else None
+        self.deleet_l: str | None = leet[1] if leet is not None else None
+
+    def view(self, name: str) -> str:
+        """The text of a block-only view by its name in Finding.view (folded when unknown)."""
+        text = getattr(self, name, None) if name in ("squeezed", "decoded", "deleet", "deleet_l") else None
+        return text if text is not None else self.folded
 
     def segment_of(self, pos: int) -> int:
         """Index of the segment that holds position `pos` of `clean`."""

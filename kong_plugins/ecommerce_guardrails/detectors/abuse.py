@@ -12,6 +12,7 @@ from kong_plugins.ecommerce_guardrails.detectors import (
     ABUSE,
     DEFENSIVE,
     AnchorIndex,
+    Extra,
     Finding,
     IntentRule,
     run_intent_rules,
@@ -522,5 +523,5 @@ INTENT_RULES = (
 )
 
 
-def detect(folded: AnchorIndex, squeezed: AnchorIndex | None) -> list[Finding]:
-    return run_intent_rules(INTENT_RULES, folded, squeezed)
+def detect(folded: AnchorIndex, squeezed: AnchorIndex | None, extra: Extra = ()) -> list[Finding]:
+    return run_intent_rules(INTENT_RULES, folded, squeezed, extra)

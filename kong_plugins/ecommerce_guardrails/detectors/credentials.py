@@ -11,6 +11,7 @@ from kong_plugins.ecommerce_guardrails.detectors import (
     CREDENTIALS,
     DEFENSIVE,
     AnchorIndex,
+    Extra,
     Finding,
     IntentRule,
     lowered,
@@ -315,7 +316,7 @@ INTENT_RULES = (
 
 
 def detect(
-    clean: str, clean_index: AnchorIndex | None, folded: AnchorIndex, squeezed: AnchorIndex | None
+    clean: str, clean_index: AnchorIndex | None, folded: AnchorIndex, squeezed: AnchorIndex | None, extra: Extra = ()
 ) -> list[Finding]:
     findings = find_values(clean, clean_index)
     if squeezed is not None:
@@ -327,4 +328,4 @@ def detect(
                     Finding("cred.password.value", CREDENTIALS, view="squeezed", view_start=m.start(), view_end=m.end())
                 )
                 break
-    return findings + run_intent_rules(INTENT_RULES, folded, squeezed)
+    return findings + run_intent_rules(INTENT_RULES, folded, squeezed, extra)
