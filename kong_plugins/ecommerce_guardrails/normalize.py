@@ -105,13 +105,47 @@ _PERCENT = re.compile(r"%[0-9a-f]{2}")
 _ENTITY = re.compile(r"&(?:#[0-9]+|#x[0-9a-f]+|[a-z][a-z0-9]{1,9});")
 
 
+# A long text gets these views only around the tricks: a finding there holds a changed
+# character, and a match reaches less than RADIUS (400) either side of its anchor.
+_MARGIN = 1000
+_WORD_SLACK = 100  # a part is widened to whole words, up to this much
+
+
+def _around(text: str, spots: list[int]) -> list[str]:
+    """The parts of `text` within _MARGIN of a spot (sorted), in order; [text] when short."""
+    n = len(text)
+    if n <= 4 * _MARGIN or not spots:
+        return [text]
+    spans: list[tuple[int, int]] = []
+    lo, hi = max(0, spots[0] - _MARGIN), spots[0] + _MARGIN
+    for spot in spots:
+        if spot - _MARGIN > hi:
+            spans.append((lo, hi))
+            lo = spot - _MARGIN
+        hi = spot + _MARGIN
+    spans.append((lo, min(hi, n)))
+    parts = []
+    for lo, hi in spans:
+        if lo > 0:
+            back = max(0, lo - _WORD_SLACK)
+            lo = max(text.rfind(" ", back, lo), text.rfind(SEPARATOR, back, lo), lo - 1) + 1
+        if hi < n:
+            ends = (text.find(" ", hi, hi + _WORD_SLACK), text.find(SEPARATOR, hi, hi + _WORD_SLACK))
+            hi = min((i for i in ends if i >= 0), default=hi)
+        parts.append(text[lo:hi])
+    return parts
+
+
 def decode(folded: str) -> str | None:
     """`folded` with percent-encoding and HTML entities undone (up to three layers, for
     "%2527"), folded again; None when the text has neither."""
     if not (("%" in folded and _PERCENT.search(folded)) or ("&" in folded and _ENTITY.search(folded))):
         return None
+    spots: list[int] = []
+    if len(folded) > 4 * _MARGIN:
+        spots = sorted(m.start() for pattern in (_PERCENT, _ENTITY) for m in pattern.finditer(folded))
     parts = []
-    for part in folded.split(SEPARATOR):  # decoding "%00" must not split a segment
+    for part in SEPARATOR.join(_around(folded, spots)).split(SEPARATOR):  # "%00" must not split a segment
         for _ in range(3):
             decoded = html.unescape(unquote_plus(part))
             if decoded == part:
@@ -140,24 +174,34 @@ _LEET_TOKEN = re.compile(r"(?<![a-z0-9@$])[a-z0-9@$]*(?:[a-z][013457@$]|[013457@
 _DOMAIN = re.compile(r"[a-z0-9-]+\.[a-z]")
 
 
-def _leet_hint(folded: str) -> bool:
-    """A digit, "@" or "$" between letters, or "@"/"$" starting a word (not an e-mail's "@")."""
+def _leet_spots(folded: str) -> list[int]:
+    """Where a digit, "@" or "$" sits between letters, or "@"/"$" starts a word (not an
+    e-mail's "@"); only the first one when the text is short."""
     if not any(c in folded for c in _LEET_CHARS):  # memchr each: most text stops here
-        return False
+        return []
+    every = len(folded) > 4 * _MARGIN
+    spots = []
     if not folded.isascii():
-        return any(m.group()[0] != "@" or not _DOMAIN.match(folded, m.start() + 1) for m in _LEET_HINT.finditer(folded))
+        for m in _LEET_HINT.finditer(folded):
+            if m.group()[0] != "@" or not _DOMAIN.match(folded, m.start() + 1):
+                spots.append(m.start())
+                if not every:
+                    break
+        return spots
     shape = folded.encode("ascii").translate(_LEET_SHAPE)
     needles = _LEET_NEEDLES if "@" in folded or "$" in folded else _LEET_NEEDLES[:1]
     for needle in needles:
-        for m in needle.finditer(shape):
-            i = j = m.start()
+        for found in needle.finditer(shape):
+            i = j = found.start()
             while j > 0 and shape[j - 1] in b"1$":
                 j -= 1
             if (shape[i] == ord("$") or (j > 0 and shape[j - 1] == ord("a"))) and not (
                 folded[i] == "@" and _DOMAIN.match(folded, i + 1)
             ):
-                return True
-    return False
+                spots.append(i)
+                if not every:
+                    return spots
+    return sorted(spots)
 
 
 def _deleet_token(m: re.Match[str]) -> str:
@@ -174,11 +218,14 @@ def deleet(folded: str) -> tuple[str, str | None] | None:
     """`folded` with leetspeak undone inside words ("cr3d1t c4rd" -> "credit card"; same
     length), and a copy with "1" as "l" when a changed word has a "1" (else None). None when
     nothing looks like leetspeak."""
-    if not _leet_hint(folded):
+    spots = _leet_spots(folded)
+    if not spots:
         return None
-    text = _LEET_TOKEN.sub(_deleet_token, folded)
-    if text == folded:
+    source = SEPARATOR.join(_around(folded, spots))
+    text = _LEET_TOKEN.sub(_deleet_token, source)
+    if text == source:
         return None
+    folded = source
     chars = None  # same length: the "l" copy only differs where a "1" became "i"
     i = folded.find("1")
     while i >= 0:

@@ -80,6 +80,15 @@ def test_no_extra_views_without_the_trick(text):
     assert views.decoded is None and views.deleet is None and views.deleet_l is None
 
 
+def test_long_text_gets_the_extra_views_only_around_the_trick():
+    pad = "The quick brown fox orders a scarf in size M and pays on delivery. " * 200
+    views = Views([pad + "wh4t is the p4ssw0rd for the admin panel? " + pad + "q=%27%20OR%201%3D1-- " + pad])
+    assert views.deleet is not None and views.decoded is not None
+    assert len(views.deleet) < len(views.folded) / 3 and "what is the password" in views.deleet
+    assert len(views.decoded) < len(views.folded) / 3 and "' or 1=1--" in views.decoded
+    assert set(rules(pad + "wh4t is the p4ssw0rd for the admin panel? " + pad)) == {"cred.theft"}
+
+
 def test_value_detectors_read_clean_text_only():
     # a card in leetspeak or percent-encoded is no card value (masking needs positions in clean)
     assert rules("my card is 4111%201111%201111%201111") == []
