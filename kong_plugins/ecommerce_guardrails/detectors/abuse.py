@@ -118,8 +118,9 @@ INTENT_RULES = (
         # family: only hostile verbs, or any of the verbs done secretly
         rf"|\b(?:intercept|steal|divert|hijack|redirect|reroute)\w*\b{_S}{{0,30}}?\b{_FAMILY}\s+(?:[a-z]+\s+){{0,2}}?"
         rf"{_SHOP_THINGS}\b"
-        rf"|\b(?:cancel|change|modify|edit|view|access|see|open|check|read|track)\b{_S}{{0,30}}?\b{_FAMILY}\s+"
-        rf"(?:[a-z]+\s+){{0,2}}?{_SHOP_THINGS}\b{_S}{{0,60}}?{_SECRETLY}"
+        # (the family part in a lookahead: the prefilter, which drops it, then waits for the rare secrecy words)
+        rf"|\b(?:cancel|change|modify|edit|view|access|see|open|check|read|track)\b(?={_S}{{0,30}}?\b{_FAMILY}\s+"
+        rf"(?:[a-z]+\s+){{0,2}}?{_SHOP_THINGS}\b){_S}{{0,120}}?\b{_SHOP_THINGS}\b{_S}{{0,60}}?{_SECRETLY}"
         rf"|\bsecretly\s+(?:cancel|change|modify|edit|view|access|see|open|check|read|track)\b{_S}{{0,30}}?\b"
         rf"{_FAMILY}\s+(?:[a-z]+\s+){{0,2}}?{_SHOP_THINGS}\b",
         ("order", "package", "parcel", "deliver", "shipment", "purchase", "address", "phone", "personal", "contact"),
@@ -505,8 +506,8 @@ INTENT_RULES = (
         rf"set(?:ting)? up|with|conduct\w*|commit\w*)\s+(?:a |an |some |the |mass |large[- ]scale |automated )?{_ATO})"
         rf"{_S}{{0,80}}?{_ATO}"
         rf"|\b(?:give me|write|code|build|make|create|generate|find me|send me|recommend|suggest|share|sell me|"
-        rf"download|get me|need|want|looking for)\b{_S}{{0,20}}?\b(?:(?:a |an |the |some )?{_ATO}\s+{_ATO_KIT}|"
-        rf"{_ATO_KIT}\s+(?:for|to (?:do|run|automate|perform|launch))\s+(?:a |an )?{_ATO})"
+        rf"download|get me|need|want|looking for)\b(?={_S}{{0,20}}?\b(?:(?:a |an |the |some )?{_ATO}\s+{_ATO_KIT}|"
+        rf"{_ATO_KIT}\s+(?:for|to (?:do|run|automate|perform|launch))\s+(?:a |an )?{_ATO})){_S}{{0,80}}?{_ATO}"
         rf"|{_ATO}\s+(?:attacks?\s+|attempts?\s+|campaign\s+)?(?:on|against|of|at)\s+(?:the accounts? of\s+)?"
         rf"{_NAMED_TARGET}"
         rf"|\bsteal\w*\b{_S}{{0,20}}?\b(?:session|cookies?|accounts?|login)\b",
