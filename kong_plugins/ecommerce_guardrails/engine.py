@@ -56,16 +56,23 @@ def detect(parsed: Parsed, views: Views, policy: Policy) -> list[Finding]:
     folded = AnchorIndex(views.folded)
     squeezed = AnchorIndex(views.squeezed) if views.squeezed is not None else None
     clean_index = lowered(views.clean)
-    findings = payment_card.detect(views.clean, clean_index, folded, squeezed, policy.options)
-    findings += credentials.detect(views.clean, clean_index, folded, squeezed)
+    # Built only when the text shows the trick; SQL rules read decoded text only (deleet would
+    # turn digits of a payload into letters).
+    decoded = [("decoded", AnchorIndex(views.decoded))] if views.decoded is not None else []
+    leet = [
+        (name, AnchorIndex(text)) for name, text in (("deleet", views.deleet), ("deleet_l", views.deleet_l)) if text
+    ]
+    extra = decoded + leet
+    findings = payment_card.detect(views.clean, clean_index, folded, squeezed, policy.options, extra)
+    findings += credentials.detect(views.clean, clean_index, folded, squeezed, extra)
     for i, segment in enumerate(parsed.segments):
         if segment.key is not None:
             end = views.offsets[i + 1] - 1 if i + 1 < len(views.offsets) else len(views.clean)
             keyed = credentials.find_keyed_value(segment.key, views.offsets[i], views.clean[views.offsets[i] : end])
             if keyed is not None:
                 findings.append(keyed)
-    findings += sql_injection.detect(folded, squeezed)
-    findings += abuse.detect(folded, squeezed)
+    findings += sql_injection.detect(folded, squeezed, decoded)
+    findings += abuse.detect(folded, squeezed, extra)
     return findings
 
 
@@ -102,7 +109,7 @@ def _allow_listed(finding: Finding, views: Views, policy: Policy) -> bool:
         matched = fold(text[finding.start : finding.end]).strip()
         pos = finding.start
     else:
-        text = views.squeezed if finding.view == "squeezed" and views.squeezed is not None else views.folded
+        text = views.view(finding.view)
         matched = finding.matched.strip()
         pos = min(finding.view_start, len(text))
     seg_start = text.rfind(SEPARATOR, 0, pos) + 1

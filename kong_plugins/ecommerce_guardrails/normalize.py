@@ -7,12 +7,18 @@ Two views of the scanned text are built:
 - `folded`: `clean` case-folded, common Cyrillic/Greek look-alikes mapped to Latin, and
   whitespace collapsed. Intent rules (block only, no positions) match here, plus on a
   `squeezed` copy where runs of spaced-out single characters ("s e l e c t") are joined.
+Two more block-only copies of `folded` exist only when the text shows the trick (a cheap look
+first, so ordinary text pays a few memchr calls): `decoded` (percent-encoding and HTML entities
+undone, "%27%20or%201%3d1" -> "' or 1=1") and `deleet` (leetspeak inside words undone,
+"p4ssw0rd" -> "password"; numbers, prices and codes with other digits stay as they are).
 """
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
+from urllib.parse import unquote_plus
 
 # Characters that render as nothing (or only steer layout) and are used to split keywords.
 _INVISIBLE = re.compile(
@@ -94,10 +100,146 @@ def squeeze(text: str) -> str | None:
     return _SPACED_RUN.sub(lambda m: _RUN_SEPARATORS.sub("", m.group()), text)
 
 
+# Percent-encoded bytes and HTML character references ("&#39;", "&#x27;", "&apos;").
+_PERCENT = re.compile(r"%[0-9a-f]{2}")
+_ENTITY = re.compile(r"&(?:#[0-9]+|#x[0-9a-f]+|[a-z][a-z0-9]{1,9});")
+
+
+# A long text gets these views only around the tricks: a finding there holds a changed
+# character, and a match reaches less than RADIUS (400) either side of its anchor.
+_MARGIN = 1000
+_WORD_SLACK = 100  # a part is widened to whole words, up to this much
+
+
+def _around(text: str, spots: list[int]) -> list[str]:
+    """The parts of `text` within _MARGIN of a spot (sorted), in order; [text] when short."""
+    n = len(text)
+    if n <= 4 * _MARGIN or not spots:
+        return [text]
+    spans: list[tuple[int, int]] = []
+    lo, hi = max(0, spots[0] - _MARGIN), spots[0] + _MARGIN
+    for spot in spots:
+        if spot - _MARGIN > hi:
+            spans.append((lo, hi))
+            lo = spot - _MARGIN
+        hi = spot + _MARGIN
+    spans.append((lo, min(hi, n)))
+    parts = []
+    for lo, hi in spans:
+        if lo > 0:
+            back = max(0, lo - _WORD_SLACK)
+            lo = max(text.rfind(" ", back, lo), text.rfind(SEPARATOR, back, lo), lo - 1) + 1
+        if hi < n:
+            ends = (text.find(" ", hi, hi + _WORD_SLACK), text.find(SEPARATOR, hi, hi + _WORD_SLACK))
+            hi = min((i for i in ends if i >= 0), default=hi)
+        parts.append(text[lo:hi])
+    return parts
+
+
+def decode(folded: str) -> str | None:
+    """`folded` with percent-encoding and HTML entities undone (up to three layers, for
+    "%2527"), folded again; None when the text has neither."""
+    if not (("%" in folded and _PERCENT.search(folded)) or ("&" in folded and _ENTITY.search(folded))):
+        return None
+    spots: list[int] = []
+    if len(folded) > 4 * _MARGIN:
+        spots = sorted(m.start() for pattern in (_PERCENT, _ENTITY) for m in pattern.finditer(folded))
+    parts = []
+    for part in SEPARATOR.join(_around(folded, spots)).split(SEPARATOR):  # "%00" must not split a segment
+        for _ in range(3):
+            decoded = html.unescape(unquote_plus(part))
+            if decoded == part:
+                break
+            part = decoded
+        parts.append(fold(clean(part)))
+    decoded = SEPARATOR.join(parts)
+    return decoded if decoded != folded else None
+
+
+_LEET_CHARS = "013457@$"
+# "1" is "i" (cr3d1t) as often as "l" (exp1oit): a second copy reads it as "l" when it occurs.
+_LEET = str.maketrans(_LEET_CHARS, "oieastas")
+# ASCII shape for the cheap look: letters "a", digits 0 1 3 4 5 7 "1", "@" and "$" "$", rest " ".
+_LEET_SHAPE = bytes(
+    ord("a") if chr(c).isalpha() and c < 128 else ord("1") if chr(c) in "013457" else ord("$") if chr(c) in "@$"
+    else ord(" ") for c in range(256)
+)  # fmt: skip
+# Literal patterns: re looks for their rare first byte in a C loop (bytes.find would test
+# every "a" of the shape, the frequent last byte).
+_LEET_NEEDLES = (re.compile(rb"1a"), re.compile(rb"\$a"))
+_LEET_HINT = re.compile(r"[a-z][013457@$]+[a-z]|(?<![\w@$.])[@$][a-z]")  # non-ASCII text only
+# Words mixing letters with 0 1 3 4 5 7 @ $ (a pure number never matches). Tried only where a
+# word starts, so the greedy scan back to the mixed pair is linear.
+_LEET_TOKEN = re.compile(r"(?<![a-z0-9@$])[a-z0-9@$]*(?:[a-z][013457@$]|[013457@$][a-z])[a-z0-9@$]*")
+_DOMAIN = re.compile(r"[a-z0-9-]+\.[a-z]")
+
+
+def _leet_spots(folded: str) -> list[int]:
+    """Where a digit, "@" or "$" sits between letters, or "@"/"$" starts a word (not an
+    e-mail's "@"); only the first one when the text is short."""
+    if not any(c in folded for c in _LEET_CHARS):  # memchr each: most text stops here
+        return []
+    every = len(folded) > 4 * _MARGIN
+    spots = []
+    if not folded.isascii():
+        for m in _LEET_HINT.finditer(folded):
+            if m.group()[0] != "@" or not _DOMAIN.match(folded, m.start() + 1):
+                spots.append(m.start())
+                if not every:
+                    break
+        return spots
+    shape = folded.encode("ascii").translate(_LEET_SHAPE)
+    needles = _LEET_NEEDLES if "@" in folded or "$" in folded else _LEET_NEEDLES[:1]
+    for needle in needles:
+        for found in needle.finditer(shape):
+            i = j = found.start()
+            while j > 0 and shape[j - 1] in b"1$":
+                j -= 1
+            if (shape[i] == ord("$") or (j > 0 and shape[j - 1] == ord("a"))) and not (
+                folded[i] == "@" and _DOMAIN.match(folded, i + 1)
+            ):
+                spots.append(i)
+                if not every:
+                    return spots
+    return sorted(spots)
+
+
+def _deleet_token(m: re.Match[str]) -> str:
+    token = m.group()
+    word = token.translate(_LEET)
+    if not word.isalpha() or (len(token) < 4 and sum(map(str.isalpha, token)) < 2):
+        return token  # a code with other digits ("b2b", "128gb"), or "x1", "4k"
+    if "@" in token and _DOMAIN.match(m.string, m.end() - token[::-1].index("@")):
+        return token  # an e-mail address
+    return word
+
+
+def deleet(folded: str) -> tuple[str, str | None] | None:
+    """`folded` with leetspeak undone inside words ("cr3d1t c4rd" -> "credit card"; same
+    length), and a copy with "1" as "l" when a changed word has a "1" (else None). None when
+    nothing looks like leetspeak."""
+    spots = _leet_spots(folded)
+    if not spots:
+        return None
+    source = SEPARATOR.join(_around(folded, spots))
+    text = _LEET_TOKEN.sub(_deleet_token, source)
+    if text == source:
+        return None
+    folded = source
+    chars = None  # same length: the "l" copy only differs where a "1" became "i"
+    i = folded.find("1")
+    while i >= 0:
+        if text[i] == "i":
+            chars = chars or list(text)
+            chars[i] = "l"
+        i = folded.find("1", i + 1)
+    return text, "".join(chars) if chars else None
+
+
 class Views:
     """The views of one body's text segments, joined with SEPARATOR."""
 
-    __slots__ = ("clean", "folded", "squeezed", "offsets")
+    __slots__ = ("clean", "folded", "squeezed", "decoded", "deleet", "deleet_l", "offsets")
 
     def __init__(self, segments: list[str]) -> None:
         parts = [clean(s) for s in segments]
@@ -112,6 +254,15 @@ class Views:
         self.folded = collapse(folded)
         squeezed = squeeze(folded)
         self.squeezed: str | None = collapse(squeezed) if squeezed is not None else None
+        self.decoded = decode(self.folded)
+        leet = deleet(self.folded)
+        self.deleet: str | None = leet[0] if leet is not None else None
+        self.deleet_l: str | None = leet[1] if leet is not None else None
+
+    def view(self, name: str) -> str:
+        """The text of a block-only view by its name in Finding.view (folded when unknown)."""
+        text = getattr(self, name, None) if name in ("squeezed", "decoded", "deleet", "deleet_l") else None
+        return text if text is not None else self.folded
 
     def segment_of(self, pos: int) -> int:
         """Index of the segment that holds position `pos` of `clean`."""

@@ -38,6 +38,63 @@ def test_squeezed_view_joins_spaced_letters_but_keeps_words_apart():
     assert Views(["an ordinary sentence with a b in it"]).squeezed is None
 
 
+@pytest.mark.parametrize(
+    ("raw", "decoded"),
+    [
+        ("%27%20OR%201%3D1--", "' or 1=1--"),
+        ("x%2527+or+1%3d1", "x' or 1=1"),  # double-encoded, "+" as a space
+        ("&#39; OR &#x27;a&apos;=&quot;a", "' or 'a'=\"a"),
+        ("%E2%80%8Bsel%C3%A9ct", "seléct"),  # decoded, then cleaned (zero-width space gone)
+    ],
+)
+def test_decoded_view(raw, decoded):
+    assert Views([raw]).decoded == decoded
+
+
+@pytest.mark.parametrize(
+    ("raw", "deleet", "deleet_l"),
+    [
+        ("wh4t is the p4ssw0rd", "what is the password", None),
+        ("cr3d1t c4rd", "credit card", "credlt card"),
+        ("$ecret of the @dmin", "secret of the admin", None),
+        ("exp10it it", "expioit it", "exploit it"),
+        ("g3t it fr33, order 10457 for $49.99", "get it free, order 10457 for $49.99", None),  # numbers kept
+    ],
+)
+def test_deleet_view(raw, deleet, deleet_l):
+    views = Views([raw])
+    assert (views.deleet, views.deleet_l) == (deleet, deleet_l)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is the X1 Carbon 4th gen in stock? size 4T, B2B order, 128GB, covid-19 mask, 3D printer",
+        "20% off, 100% cotton, $49.99, order 10457, card 4111 1111 1111 1111",
+        "mail jane.doe@example.com or j4ne@shop.example.com",
+        "M&S and AT&T, Tom & Jerry",
+    ],
+)
+def test_no_extra_views_without_the_trick(text):
+    views = Views([text])
+    assert views.decoded is None and views.deleet is None and views.deleet_l is None
+
+
+def test_long_text_gets_the_extra_views_only_around_the_trick():
+    pad = "The quick brown fox orders a scarf in size M and pays on delivery. " * 200
+    views = Views([pad + "wh4t is the p4ssw0rd for the admin panel? " + pad + "q=%27%20OR%201%3D1-- " + pad])
+    assert views.deleet is not None and views.decoded is not None
+    assert len(views.deleet) < len(views.folded) / 3 and "what is the password" in views.deleet
+    assert len(views.decoded) < len(views.folded) / 3 and "' or 1=1--" in views.decoded
+    assert set(rules(pad + "wh4t is the p4ssw0rd for the admin panel? " + pad)) == {"cred.theft"}
+
+
+def test_value_detectors_read_clean_text_only():
+    # a card in leetspeak or percent-encoded is no card value (masking needs positions in clean)
+    assert rules("my card is 4111%201111%201111%201111") == []
+    assert rules("my card is 4111 1111 1111 1111 and my p4ssw0rd") == rules("my card is 4111 1111 1111 1111")
+
+
 # --- payment cards
 
 

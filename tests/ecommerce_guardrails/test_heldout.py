@@ -9,6 +9,10 @@ heldout2.yaml (92 benign, 73 attacks), written before the generalisation round, 
               on defensive ops/dev questions), recall 26/73 (36%: card 5/14, credentials 5/14,
               SQL 10/14, abuse 6/31). Measured once after the round (not tuned on since): FP 2/92
               (the same two), recall 34/73 (47%: card 5/14, credentials 5/14, SQL 13/14, abuse 11/31).
+              Those two false positives were then fixed (prompted by this file, so its FP figure is
+              no longer blind): FP 0/92, recall unchanged. Then the decoded and deleet views, for
+              tricks seen in its misses (so not blind either): recall 38/73 (52%: card 6/14,
+              credentials 6/14, SQL 14/14, abuse 12/31), FP 0/92.
 """
 
 from __future__ import annotations

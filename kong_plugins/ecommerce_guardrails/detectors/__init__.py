@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,7 +135,7 @@ def word_shape(text: str) -> str:
     return text.translate(_ASCII_NON_WORD) if text.isascii() else _NON_WORD.sub(" ", text)
 
 
-WORD_LITERALS = Literals(words=True)  # intent rules, on the folded and squeezed views
+WORD_LITERALS = Literals(words=True)  # intent rules, on the folded views
 VALUE_LITERALS = Literals(words=False)  # value patterns, on the lower-cased clean view
 _NONE: list[int] = []  # shared "no position"; never mutated
 # With at most this many rules left by the prefilter, `str.find` per literal beats the full pass.
@@ -415,7 +415,7 @@ def _register_rules() -> None:
 
 
 class IntentRule:
-    """A block-only rule matched on the folded (and squeezed) view.
+    """A block-only rule matched on the folded view (and the squeezed, decoded, deleet ones).
 
     `anchors` are substrings of which one is part of every match: the regex only runs in
     windows around them, so most of a long prompt is never looked at by most rules.
@@ -492,15 +492,25 @@ class IntentRule:
         return None
 
 
+# Block-only views beyond folded and squeezed, by name: ("decoded", index), ("deleet", index).
+Extra = Sequence[tuple[str, AnchorIndex]]
+
+
 def run_intent_rules(
-    rules: tuple[IntentRule, ...], folded_index: AnchorIndex, squeezed_index: AnchorIndex | None
+    rules: tuple[IntentRule, ...], folded_index: AnchorIndex, squeezed_index: AnchorIndex | None, extra: Extra = ()
 ) -> list[Finding]:
-    """At most one finding per rule; the squeezed view is tried only where folded had none."""
+    """At most one finding per rule; each further view (squeezed, then `extra` in order) is
+    tried only where the ones before had none."""
     found: list[Finding] = []
     for rule in rules:
         hit = rule.find(folded_index, "folded")
         if hit is None and squeezed_index is not None:
             hit = rule.find(squeezed_index, "squeezed")
+        if hit is None:
+            for name, index in extra:
+                hit = rule.find(index, name)
+                if hit is not None:
+                    break
         if hit is not None:
             found.append(hit)
     return found

@@ -11,6 +11,7 @@ from kong_plugins.ecommerce_guardrails.detectors import (
     CREDENTIALS,
     DEFENSIVE,
     AnchorIndex,
+    Extra,
     Finding,
     IntentRule,
     lowered,
@@ -208,6 +209,7 @@ _WHOSE = (
     r"(?:this|that) (?:user|customer|account)'?s?|[a-z]+@[a-z0-9.-]+'?s?)"
 )
 _PW_NOUN = r"p[a4@][s5$][s5$]w[o0]rds?"  # leetspeak-lite: p4ssw0rd, pa$$word
+_PW_ANCHORS = tuple(f"p{a}{s}" for a in "a4@" for s in "s5$")  # every start _PW_NOUN allows
 _CRED_NOUN = (
     rf"(?:{_PW_NOUN}|passwds?|credentials?|logins?(?: details)?|log-?in details|api[ _-]?keys?|secret keys?|"
     r"access keys?|private keys?|session (?:tokens?|cookies?|ids?)|auth(?:entication)? tokens?|access tokens?|"
@@ -229,8 +231,7 @@ _SYSTEM = (
     r"paypal|aws|bedrock|openai|service account|master|shopify|wordpress|wp|firewall|router admin)"
 )
 _ANCHORS = (
-    "pass", "p4s", "pa5", "p@s", "cred", "login", "log-in", "key", "token", "otp", "code", "pin", "hash", "secur",
-    "session", "reset",
+    *_PW_ANCHORS, "cred", "login", "log-in", "key", "token", "otp", "code", "pin", "hash", "secur", "session", "reset",
 )  # fmt: skip
 INTENT_RULES = (
     IntentRule(
@@ -281,7 +282,7 @@ INTENT_RULES = (
         r"find me|paste|print|show me|pull up|look up|fetch)\b[^.?!\n]{0,20}?\b(?:the |our |your |this )?"
         rf"{_SYSTEM}\s+(?:[a-z-]+\s+)?(?:{_PW_NOUN}|credentials?|login details|logins?|secret keys?|secrets?|"
         rf"api[ _-]?keys?|access keys?)\b{_NOT_OBJECT}",
-        ("pass", "p4s", "pa5", "p@s", "cred", "login", "key", "secret"),
+        (*_PW_ANCHORS, "cred", "login", "key", "secret"),
         DEFENSIVE,
     ),
     IntentRule(
@@ -315,7 +316,7 @@ INTENT_RULES = (
 
 
 def detect(
-    clean: str, clean_index: AnchorIndex | None, folded: AnchorIndex, squeezed: AnchorIndex | None
+    clean: str, clean_index: AnchorIndex | None, folded: AnchorIndex, squeezed: AnchorIndex | None, extra: Extra = ()
 ) -> list[Finding]:
     findings = find_values(clean, clean_index)
     if squeezed is not None:
@@ -327,4 +328,4 @@ def detect(
                     Finding("cred.password.value", CREDENTIALS, view="squeezed", view_start=m.start(), view_end=m.end())
                 )
                 break
-    return findings + run_intent_rules(INTENT_RULES, folded, squeezed)
+    return findings + run_intent_rules(INTENT_RULES, folded, squeezed, extra)

@@ -15,6 +15,7 @@ import re
 from kong_plugins.ecommerce_guardrails.detectors import (
     PAYMENT_CARD,
     AnchorIndex,
+    Extra,
     Finding,
     IntentRule,
     Options,
@@ -243,10 +244,15 @@ def find_squeezed_values(squeezed: str) -> list[Finding]:
 
 
 def detect(
-    clean: str, clean_index: AnchorIndex | None, folded: AnchorIndex, squeezed: AnchorIndex | None, options: Options
+    clean: str,
+    clean_index: AnchorIndex | None,
+    folded: AnchorIndex,
+    squeezed: AnchorIndex | None,
+    options: Options,
+    extra: Extra = (),
 ) -> list[Finding]:
     cards = find_cards(clean, options)
     values = find_card_values(clean, bool(cards), clean_index)
     if not values and squeezed is not None:
         values = find_squeezed_values(squeezed.text)
-    return cards + values + run_intent_rules(INTENT_RULES, folded, squeezed)
+    return cards + values + run_intent_rules(INTENT_RULES, folded, squeezed, extra)

@@ -14,6 +14,7 @@ from kong_plugins.ecommerce_guardrails.detectors import (
     DEFENSIVE,
     SQL_INJECTION,
     AnchorIndex,
+    Extra,
     Finding,
     IntentRule,
     run_intent_rules,
@@ -119,8 +120,13 @@ INTENT_RULES = (
 )
 
 
-def detect(folded: AnchorIndex, squeezed: AnchorIndex | None) -> list[Finding]:
-    findings = run_intent_rules(INTENT_RULES, _without_comments(folded), squeezed and _without_comments(squeezed))
+def detect(folded: AnchorIndex, squeezed: AnchorIndex | None, extra: Extra = ()) -> list[Finding]:
+    findings = run_intent_rules(
+        INTENT_RULES,
+        _without_comments(folded),
+        squeezed and _without_comments(squeezed),
+        [(name, _without_comments(index)) for name, index in extra],
+    )
     # raw_select is only reported when nothing worse was found (it is the one rule a
     # role may be allowed to send).
     if len(findings) > 1:
