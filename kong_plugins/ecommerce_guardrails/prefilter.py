@@ -60,6 +60,57 @@ class Prefilter:
         return hits
 
 
+class LiteralScanner:
+    """Every occurrence of many literals in an ASCII text, in one Hyperscan pass: ~10x faster
+    than pyahocorasick's walk, which pays a child search per character. Compiles in ~2 ms."""
+
+    __slots__ = ("database", "values", "_scratch")
+
+    def __init__(self, keys: Sequence[str], values: Sequence[Any]) -> None:
+        self.values = list(values)
+        self.database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self.database.compile(
+            expressions=[k.encode("utf-8") for k in keys],
+            ids=list(range(len(keys))),
+            elements=len(keys),
+            flags=[0] * len(keys),
+            literal=True,
+        )
+        self._scratch = hyperscan.Scratch(self.database)
+
+    def iter(self, text: str) -> list[tuple[int, Any]] | None:
+        """(index of the last character, value) per occurrence, like pyahocorasick's `iter`;
+        None when the text is not ASCII (byte and character offsets would differ)."""
+        if not text.isascii():
+            return None
+        values = self.values
+        hits: list[tuple[int, Any]] = []
+
+        def on_match(key_id: int, start: int, end: int, flags: int, context: Any) -> None:
+            hits.append((end - 1, values[key_id]))
+
+        data = text.encode("ascii")
+        try:
+            self.database.scan(data, match_event_handler=on_match, scratch=self._scratch)
+        except hyperscan.ScratchInUseError:
+            self.database.scan(data, match_event_handler=on_match, scratch=hyperscan.Scratch(self.database))
+        hits.sort(key=_end)
+        return hits
+
+
+def _end(hit: tuple[int, Any]) -> int:
+    return hit[0]
+
+
+def literal_scanner(keys: Sequence[str], values: Sequence[Any]) -> LiteralScanner | None:
+    if hyperscan is None or not keys or not all(k.isascii() for k in keys):
+        return None
+    try:
+        return LiteralScanner(keys, values)
+    except hyperscan.error:
+        return None
+
+
 _current: list[Prefilter | None] = [None]
 _started: set[str] = set()
 

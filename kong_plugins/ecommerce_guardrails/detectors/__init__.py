@@ -94,7 +94,7 @@ class Literals:
     def __init__(self, words: bool) -> None:
         self.words = words
         self.known: frozenset[str] = frozenset()
-        self._automaton: tuple[Any, frozenset[str]] | None = None
+        self._automaton: tuple[Any, frozenset[str], Any] | None = None
 
     def add(self, literals: Iterable[str]) -> None:
         new = {lit for lit in literals if lit and lit not in self.known}
@@ -102,26 +102,31 @@ class Literals:
             self.known = self.known | new
             self._automaton = None
 
-    def automaton(self) -> tuple[Any, frozenset[str]]:
-        """The automaton and the literals whose positions it gives completely."""
+    def automaton(self) -> tuple[Any, frozenset[str], Any]:
+        """The automaton, the literals whose positions it gives completely, and the Hyperscan
+        twin for ASCII text (None without Hyperscan)."""
         if self._automaton is None:
-            automaton = ahocorasick.Automaton()
             served = self.known if not self.words else frozenset(lit for lit in self.known if _first_word(lit)[0])
-            for literal in served:
+            keyed: dict[str, Any] = {}
+            for literal in sorted(served):
                 if not self.words:
-                    automaton.add_word(literal, (literal, len(literal) - 1))
+                    keyed[literal] = (literal, len(literal) - 1)
                     continue
                 shaped = " " + word_shape(literal)
-                value = automaton.get(shaped, None)
+                value = keyed.get(shaped)
                 # A literal of several words ("e-mail", "e mail" share a shape) is confirmed on the text.
                 literals = (*(value[2] or (value[0],) if value else ()), literal)
                 if len(literals) == 1 and _first_word(literal)[1]:  # one word: its shape is itself
-                    automaton.add_word(shaped, (literal, len(literal), ()))
+                    keyed[shaped] = (literal, len(literal), ())
                 else:
-                    automaton.add_word(shaped, (None, len(literal), literals))
+                    keyed[shaped] = (None, len(literal), literals)
+            automaton = ahocorasick.Automaton()
+            for key, value in keyed.items():
+                automaton.add_word(key, value)
             if len(automaton):
                 automaton.make_automaton()
-            self._automaton = (automaton, served)
+            fast = prefilter.literal_scanner(list(keyed), list(keyed.values()))
+            self._automaton = (automaton, served, fast)
         return self._automaton
 
 
@@ -191,22 +196,25 @@ class AnchorIndex:
             return self._complete
         if self.word_anchors:
             _register_rules()
-            automaton, complete = WORD_LITERALS.automaton()
+            automaton, complete, fast = WORD_LITERALS.automaton()
         else:
-            automaton, complete = VALUE_LITERALS.automaton()
+            automaton, complete, fast = VALUE_LITERALS.automaton()
         self._complete = complete
+        if not len(automaton):
+            return complete
         at, text = self._at, self.text
+        data = " " + word_shape(text) if self.word_anchors else text
+        hits = fast.iter(data) if fast is not None else None
         if self.word_anchors:
-            if len(automaton):
-                for end, (literal, back, confirm) in automaton.iter(" " + word_shape(text)):
-                    if literal is not None:
+            for end, (literal, back, confirm) in automaton.iter(data) if hits is None else hits:
+                if literal is not None:
+                    at[literal].append(end - back)
+                    continue
+                for literal in confirm:  # a literal with symbols inside: compare on the text
+                    if text.startswith(literal, end - back):
                         at[literal].append(end - back)
-                        continue
-                    for literal in confirm:  # a literal with symbols inside: compare on the text
-                        if text.startswith(literal, end - back):
-                            at[literal].append(end - back)
-        elif len(automaton):
-            for end, (literal, back) in automaton.iter(text):
+        else:
+            for end, (literal, back) in automaton.iter(data) if hits is None else hits:
                 at[literal].append(end - back)
             self._capped.update(lit for lit, found in at.items() if len(found) > _MAX_HITS)
         return complete

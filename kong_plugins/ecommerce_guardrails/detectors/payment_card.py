@@ -19,6 +19,7 @@ from kong_plugins.ecommerce_guardrails.detectors import (
     Finding,
     IntentRule,
     Options,
+    ascii_version,
     lowered,
     redacted,
     run_intent_rules,
@@ -178,11 +179,15 @@ def mask_pan(digits: str, keep_bin: bool) -> str:
 
 def find_cards(clean: str, options: Options) -> list[Finding]:
     findings: list[Finding] = []
-    if not _THIRTEEN_DIGITS.search(clean):
+    ascii_text = clean.isascii()
+    candidate = (ascii_version(_THIRTEEN_DIGITS) if ascii_text else _THIRTEEN_DIGITS).search(clean)
+    if candidate is None:
         return findings
     budget = options.window_budget
-    for run in _RUN.finditer(clean):
-        groups = [(g.start() + run.start(), g.end() + run.start(), g.group()) for g in _GROUP.finditer(run.group())]
+    runs, groups_of = (ascii_version(_RUN), ascii_version(_GROUP)) if ascii_text else (_RUN, _GROUP)
+    # No run starts before the first 13-digit candidate (digits and separators only, 12+ gaps).
+    for run in runs.finditer(clean, max(0, candidate.start() - 1)):
+        groups = [(g.start() + run.start(), g.end() + run.start(), g.group()) for g in groups_of.finditer(run.group())]
         taken_until = -1
         for i, (start, _, first) in enumerate(groups):
             if start < taken_until or first[0] not in "23456":
