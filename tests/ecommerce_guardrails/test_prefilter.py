@@ -98,3 +98,21 @@ def test_plugin_server_logs_that_it_loaded_the_prefilter(gw):
 
 def _guest() -> dict[str, str]:
     return {"Content-Type": "application/json", "X-API-Key": "guest-key"}
+
+
+def test_hyperscan_literal_scan_finds_what_aho_corasick_finds():
+    """The literal index uses Hyperscan on ASCII text and pyahocorasick otherwise: same hits."""
+    from kong_plugins.ecommerce_guardrails.detectors import VALUE_LITERALS, WORD_LITERALS, word_shape
+
+    _outcome(chat("warm up: password=x, cvv 123, select"), "guest")  # registers the value literals
+    texts = [prompt_text(e).casefold() for e in load_corpus()["attacks"]]
+    texts.append(" ".join(texts))
+    for literals, shape in ((WORD_LITERALS, True), (VALUE_LITERALS, False)):
+        automaton, _, fast = literals.automaton()
+        assert fast is not None
+        for text in texts:
+            data = " " + word_shape(text) if shape else text
+            if data.isascii():
+                assert sorted(fast.iter(data), key=repr) == sorted(automaton.iter(data), key=repr)
+            else:
+                assert fast.iter(data) is None
