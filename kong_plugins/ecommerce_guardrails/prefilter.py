@@ -52,11 +52,7 @@ class Prefilter:
         def on_match(pattern_id: int, start: int, end: int, flags: int, context: Any) -> None:
             hits.add(pattern_id)
 
-        data = text.encode("ascii")
-        try:
-            self.database.scan(data, match_event_handler=on_match, scratch=self._scratch)
-        except hyperscan.ScratchInUseError:  # another OS thread is scanning: give this one its own
-            self.database.scan(data, match_event_handler=on_match, scratch=hyperscan.Scratch(self.database))
+        _scan(self.database, self._scratch, text, on_match)
         return hits
 
 
@@ -68,14 +64,7 @@ class LiteralScanner:
 
     def __init__(self, keys: Sequence[str], values: Sequence[Any]) -> None:
         self.values = list(values)
-        self.database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self.database.compile(
-            expressions=[k.encode("utf-8") for k in keys],
-            ids=list(range(len(keys))),
-            elements=len(keys),
-            flags=[0] * len(keys),
-            literal=True,
-        )
+        self.database = _compile(keys, 0, literal=True)
         self._scratch = hyperscan.Scratch(self.database)
 
     def iter(self, text: str) -> list[tuple[int, Any]] | None:
@@ -89,13 +78,29 @@ class LiteralScanner:
         def on_match(key_id: int, start: int, end: int, flags: int, context: Any) -> None:
             hits.append((end - 1, values[key_id]))
 
-        data = text.encode("ascii")
-        try:
-            self.database.scan(data, match_event_handler=on_match, scratch=self._scratch)
-        except hyperscan.ScratchInUseError:
-            self.database.scan(data, match_event_handler=on_match, scratch=hyperscan.Scratch(self.database))
+        _scan(self.database, self._scratch, text, on_match)
         hits.sort(key=_end)
         return hits
+
+
+def _scan(database: Any, scratch: Any, text: str, on_match: Callable[..., None]) -> None:
+    data = text.encode("ascii")
+    try:
+        database.scan(data, match_event_handler=on_match, scratch=scratch)
+    except hyperscan.ScratchInUseError:  # another OS thread is scanning: give this one its own
+        database.scan(data, match_event_handler=on_match, scratch=hyperscan.Scratch(database))
+
+
+def _compile(expressions: Sequence[str], flags: int, literal: bool = False) -> Any:
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    database.compile(
+        expressions=[e.encode("utf-8") for e in expressions],
+        ids=list(range(len(expressions))),
+        elements=len(expressions),
+        flags=[flags] * len(expressions),
+        literal=literal,
+    )
+    return database
 
 
 def _end(hit: tuple[int, Any]) -> int:
@@ -132,14 +137,7 @@ def default_dir() -> Path:
 
 def compile_database(patterns: Sequence[str]) -> Any:
     flags = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY | hyperscan.HS_FLAG_SINGLEMATCH
-    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    database.compile(
-        expressions=[p.encode("utf-8") for p in patterns],
-        ids=list(range(len(patterns))),
-        elements=len(patterns),
-        flags=[flags] * len(patterns),
-    )
-    return database
+    return _compile(patterns, flags)
 
 
 def load(patterns: Sequence[str], directory: Path) -> Prefilter | None:
