@@ -111,21 +111,27 @@ _MARGIN = 1000
 _WORD_SLACK = 100  # a part is widened to whole words, up to this much
 
 
+def merged_spans(sorted_hits: list[int], before: int, after: int, end: int) -> list[tuple[int, int]]:
+    """[hit - before, hit + after] around each hit, overlapping ones merged, clipped to [0, end]."""
+    spans: list[tuple[int, int]] = []
+    lo, hi = max(0, sorted_hits[0] - before), sorted_hits[0] + after
+    for h in sorted_hits:
+        if h - before <= hi:
+            hi = h + after
+        else:
+            spans.append((lo, min(hi, end)))
+            lo, hi = h - before, h + after
+    spans.append((lo, min(hi, end)))
+    return spans
+
+
 def _around(text: str, spots: list[int]) -> list[str]:
     """The parts of `text` within _MARGIN of a spot (sorted), in order; [text] when short."""
     n = len(text)
     if n <= 4 * _MARGIN or not spots:
         return [text]
-    spans: list[tuple[int, int]] = []
-    lo, hi = max(0, spots[0] - _MARGIN), spots[0] + _MARGIN
-    for spot in spots:
-        if spot - _MARGIN > hi:
-            spans.append((lo, hi))
-            lo = spot - _MARGIN
-        hi = spot + _MARGIN
-    spans.append((lo, min(hi, n)))
     parts = []
-    for lo, hi in spans:
+    for lo, hi in merged_spans(spots, _MARGIN, _MARGIN, n):
         if lo > 0:
             back = max(0, lo - _WORD_SLACK)
             lo = max(text.rfind(" ", back, lo), text.rfind(SEPARATOR, back, lo), lo - 1) + 1

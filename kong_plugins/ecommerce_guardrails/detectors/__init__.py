@@ -18,6 +18,7 @@ import ahocorasick
 
 from kong_plugins.ecommerce_guardrails import prefilter
 from kong_plugins.ecommerce_guardrails.detectors.literals import Lead, leading_literals
+from kong_plugins.ecommerce_guardrails.normalize import merged_spans
 
 PAYMENT_CARD = "payment_card"
 CREDENTIALS = "credentials"
@@ -78,8 +79,9 @@ def _first_word(anchor: str) -> tuple[str, bool]:
 class Literals:
     """The literals that rules look up in one kind of text, found together in one pass.
 
-    An Aho-Corasick automaton (pyahocorasick, C) finds every occurrence of every literal in a
-    single walk over the text, where `str.find` per literal would walk it hundreds of times.
+    One walk over the text finds every occurrence of every literal, where `str.find` per literal
+    would walk it hundreds of times: Hyperscan's literal mode on ASCII text, an Aho-Corasick
+    automaton (pyahocorasick) otherwise.
     Literals are registered as rules and value patterns are first used; the automaton is rebuilt
     (well under a millisecond) when the set grows, which stops after the first request.
 
@@ -168,13 +170,12 @@ class AnchorIndex:
         # False for the value patterns, whose anchors may sit inside a word ("api_key").
         self.word_anchors = word_anchors
         self._complete: frozenset[str] | None = None  # literals the pass served; None before it ran
-        self._at: defaultdict[str, list[int]] = defaultdict(
-            list
-        )  # registered literal -> positions (word starts if word-led)
+        # registered literal -> positions (word starts if word-led)
+        self._at: defaultdict[str, list[int]] = defaultdict(list)
         self._extra: dict[tuple[str, bool], list[int]] = {}  # unregistered literals, found on demand
         self._merged: dict[tuple[tuple[str, ...], bool], list[int] | None] = {}
         self._capped: set[str] = set()
-        self._reach: dict[tuple[tuple[str, ...], None], list[tuple[int, int]] | None] = {}
+        self._reach: dict[tuple[str, ...], list[tuple[int, int]] | None] = {}
         self._flagged: tuple[set[int], int] | None = _NOT_ASKED
 
     def may_match(self, serial: int) -> bool:
@@ -290,34 +291,20 @@ class AnchorIndex:
         if len(hits) > _MAX_HITS:
             return [(0, len(self.text))]
         hits.sort()
-        return _spans(hits, RADIUS, RADIUS, len(self.text))
+        return merged_spans(hits, RADIUS, RADIUS, len(self.text))
 
     def reach(self, anchors: tuple[str, ...]) -> list[tuple[int, int]] | None:
         """Merged [anchor - RADIUS + 1, anchor] spans: where a match holding one of `anchors`
         can start. None when an anchor list was capped."""
-        key = (anchors, None)
-        found = self._reach.get(key, _NO_REACH)
+        found = self._reach.get(anchors, _NO_REACH)
         if found is _NO_REACH:
             hits = self.merged(anchors, True)
-            found = None if hits is None else _spans(hits, RADIUS - 1, 0, len(self.text)) if hits else []
-            self._reach[key] = found
+            found = None if hits is None else merged_spans(hits, RADIUS - 1, 0, len(self.text)) if hits else []
+            self._reach[anchors] = found
         return found
 
 
 _NO_REACH: list[tuple[int, int]] = []
-
-
-def _spans(sorted_hits: list[int], before: int, after: int, end: int) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    lo, hi = max(0, sorted_hits[0] - before), sorted_hits[0] + after
-    for h in sorted_hits:
-        if h - before <= hi:
-            hi = h + after
-        else:
-            spans.append((lo, min(hi, end)))
-            lo, hi = h - before, h + after
-    spans.append((lo, min(hi, end)))
-    return spans
 
 
 def _before_anchors(starts: list[int], reach: list[tuple[int, int]]) -> list[int]:
